@@ -1,0 +1,96 @@
+//! The command line: `run`, `validate`, `serve`, `certs`, `faults`. `anyhow` lives only here,
+//! at the binary's edge; the library speaks typed errors.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code for "the tool itself could not run" (bad flag, unreadable file, not built yet).
+const EXIT_CANNOT_RUN: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "direct-conformance",
+    version,
+    about = "Conformance harness and reference validator for Direct secure messaging",
+    long_about = "Conformance harness and reference validator for Direct secure messaging \
+                  (S/MIME over SMTP between HISPs): Gherkin scenarios against a system under \
+                  test, a mock discovery world, a reference HISP and a message validator."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the conformance suite against a system under test (default: the embedded reference SUT).
+    Run {
+        /// Any arguments; the suite arrives with the conformance-suite issue.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+        rest: Vec<String>,
+    },
+    /// Validate captured Direct messages against the numbered check catalogue.
+    Validate {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+        rest: Vec<String>,
+    },
+    /// Serve the discovery world (DNS, LDAP, HTTP) and the reference HISP.
+    Serve {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+        rest: Vec<String>,
+    },
+    /// (Re)generate the test PKI: CAs, leaf credentials of every profile, CRLs, PKCS#12 bundles.
+    Certs {
+        /// Where to write the set.
+        #[arg(long, default_value = "reference-certs")]
+        out: PathBuf,
+        /// Generation time that validity periods are computed from (RFC 3339, or `now`).
+        /// Default: the epoch recorded in the PKI description, so that output is byte-for-byte
+        /// reproducible.
+        #[arg(long)]
+        epoch: Option<String>,
+    },
+    /// List the fault switches of the embedded reference SUT, one per line.
+    Faults,
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help and version on stdout with success; usage errors are exit 2.
+            let code = if e.use_stderr() { EXIT_CANNOT_RUN } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match dispatch(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_CANNOT_RUN)
+        }
+    }
+}
+
+fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run { .. } => not_built("run", "the conformance suite (issue 6)"),
+        Command::Validate { .. } => not_built("validate", "the reference validator (issue 3)"),
+        Command::Serve { .. } => not_built("serve", "the discovery world (issue 4)"),
+        Command::Faults => not_built("faults", "the reference HISP's fault switches (issue 5)"),
+        Command::Certs { out, epoch } => certs(out, epoch),
+    }
+}
+
+fn not_built(command: &str, what: &str) -> anyhow::Result<ExitCode> {
+    eprintln!("direct-conformance {command}: not built yet; it arrives with {what}.");
+    Ok(ExitCode::from(EXIT_CANNOT_RUN))
+}
+
+fn certs(out: PathBuf, epoch: Option<String>) -> anyhow::Result<ExitCode> {
+    let _ = (out, epoch);
+    not_built("certs", "the test PKI (issue 2)")
+}

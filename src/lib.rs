@@ -1,0 +1,11 @@
+//! direct-conformance: a conformance harness and reference validator for Direct secure
+//! messaging (S/MIME over SMTP between HISPs).
+//!
+//! Data flows one way: `steps` → (`sut`, `hisp`, `env`) → (`smime`, `trust`, `discovery`,
+//! `mdn`) → `pki`; `validate` reads messages through `smime`. See ARCHITECTURE in the README.
+#![forbid(unsafe_code)]
+
+pub mod keys;
+pub mod pki;
+pub mod smime;
+pub mod validate;
