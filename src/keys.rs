@@ -46,8 +46,9 @@ pub enum KeyError {
 
 /// A private key of one of the algorithms Direct uses.
 #[derive(Clone)]
+#[allow(clippy::large_enum_variant)] // a handful of keys per run; boxing buys nothing
 pub enum PrivateKey {
-    Rsa(rsa::RsaPrivateKey),
+    Rsa(rsa::PrivateKey),
     P256(p256::SecretKey),
     P384(p384::SecretKey),
 }
@@ -62,7 +63,7 @@ impl std::fmt::Debug for PrivateKey {
 impl PrivateKey {
     pub fn generate<R: CryptoRng + ?Sized>(spec: KeySpec, rng: &mut R) -> Result<Self, KeyError> {
         let rsa = |bits: usize, rng: &mut R| {
-            rsa::RsaPrivateKey::new(rng, bits)
+            rsa::PrivateKey::new(rng, bits)
                 .map(PrivateKey::Rsa)
                 .map_err(|e| KeyError::Generate(e.to_string()))
         };
@@ -71,8 +72,12 @@ impl PrivateKey {
             KeySpec::Rsa2048 => rsa(2048, rng),
             KeySpec::Rsa3072 => rsa(3072, rng),
             KeySpec::Rsa4096 => rsa(4096, rng),
-            KeySpec::P256 => Ok(PrivateKey::P256(p256::SecretKey::random(rng))),
-            KeySpec::P384 => Ok(PrivateKey::P384(p384::SecretKey::random(rng))),
+            KeySpec::P256 => Ok(PrivateKey::P256(
+                <p256::SecretKey as rsa::Generate>::generate_from_rng(rng),
+            )),
+            KeySpec::P384 => Ok(PrivateKey::P384(
+                <p384::SecretKey as rsa::Generate>::generate_from_rng(rng),
+            )),
         }
     }
 
@@ -87,7 +92,7 @@ impl PrivateKey {
         Self::from_pkcs8_der(bytes)
             .or_else(|_| {
                 use pkcs1::DecodeRsaPrivateKey;
-                rsa::RsaPrivateKey::from_pkcs1_der(bytes)
+                rsa::PrivateKey::from_pkcs1_der(bytes)
                     .map(PrivateKey::Rsa)
                     .map_err(|e| KeyError::Unreadable(e.to_string()))
             })
@@ -110,7 +115,7 @@ impl PrivateKey {
             "PRIVATE KEY" => Self::from_pkcs8_der(&der),
             "RSA PRIVATE KEY" => {
                 use pkcs1::DecodeRsaPrivateKey;
-                rsa::RsaPrivateKey::from_pkcs1_der(&der)
+                rsa::PrivateKey::from_pkcs1_der(&der)
                     .map(PrivateKey::Rsa)
                     .map_err(|e| KeyError::Unreadable(format!("PKCS#1: {e}")))
             }
@@ -121,7 +126,9 @@ impl PrivateKey {
             "ENCRYPTED PRIVATE KEY" => Err(KeyError::Unreadable(
                 "encrypted PKCS#8 keys are not read; give a PKCS#12 file with its password".into(),
             )),
-            other => Err(KeyError::Unreadable(format!("unexpected PEM label {other}"))),
+            other => Err(KeyError::Unreadable(format!(
+                "unexpected PEM label {other}"
+            ))),
         }
     }
 
@@ -130,7 +137,7 @@ impl PrivateKey {
             .map_err(|e| KeyError::Unreadable(format!("PKCS#8: {e}")))?;
         let oid = info.algorithm.oid;
         if oid == const_oid::db::rfc5912::RSA_ENCRYPTION {
-            return rsa::RsaPrivateKey::from_pkcs8_der(der_bytes)
+            return rsa::PrivateKey::from_pkcs8_der(der_bytes)
                 .map(PrivateKey::Rsa)
                 .map_err(|e| KeyError::Unreadable(format!("PKCS#8 RSA: {e}")));
         }
@@ -198,7 +205,7 @@ impl PrivateKey {
         match self {
             PrivateKey::Rsa(k) => {
                 use rsa::traits::PublicKeyParts;
-                format!("RSA-{}", k.n().bits())
+                format!("RSA-{}", k.n().bit_width())
             }
             PrivateKey::P256(_) => "ECDSA P-256".into(),
             PrivateKey::P384(_) => "ECDSA P-384".into(),

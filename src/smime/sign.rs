@@ -1,0 +1,231 @@
+//! Detached CMS SignedData with signed attributes (RFC 5652 §5, RFC 5751 §3.4.3), built with
+//! the cms crate's `SignedDataBuilder`.
+
+use cms::builder::{SignedDataBuilder, SignerInfoBuilder, create_signing_time_attribute};
+use cms::cert::CertificateChoices;
+use cms::signed_data::{EncapsulatedContentInfo, SignerIdentifier};
+use const_oid::ObjectIdentifier;
+use const_oid::db::rfc5911::ID_DATA;
+use der::asn1::SetOfVec;
+use der::{Any, Encode};
+use signature::{Keypair, Signer};
+use spki::{
+    AlgorithmIdentifierOwned, DynSignatureAlgorithmIdentifier, EncodePublicKey,
+    SignatureBitStringEncoding,
+};
+use x509_cert::Certificate;
+use x509_cert::attr::{Attribute, AttributeValue};
+
+use crate::keys::PrivateKey;
+use crate::smime::algorithms::{ContentCipher, DigestAlgorithm};
+use crate::smime::error::SmimeError;
+use crate::smime::identity::issuer_and_serial;
+
+/// id-smimeCapabilities (RFC 5751 §2.5.2).
+pub const OID_SMIME_CAPABILITIES: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.15");
+
+#[derive(Clone, Debug)]
+pub struct SignOptions {
+    pub digest: DigestAlgorithm,
+    /// Intermediates to carry in the SignedData so that receivers can build the path (SIG-02).
+    pub chain: Vec<Certificate>,
+    /// Leave the signer's own certificate out (for negative tests only).
+    pub omit_signer_certificate: bool,
+    pub signing_time: bool,
+    pub smime_capabilities: bool,
+}
+
+impl Default for SignOptions {
+    fn default() -> Self {
+        SignOptions {
+            digest: DigestAlgorithm::Sha256,
+            chain: Vec::new(),
+            omit_signer_certificate: false,
+            signing_time: true,
+            smime_capabilities: true,
+        }
+    }
+}
+
+/// Signs `content` (already canonical) and returns the DER of a ContentInfo holding a
+/// detached SignedData.
+pub fn sign_detached(
+    content: &[u8],
+    cert: &Certificate,
+    key: &PrivateKey,
+    options: &SignOptions,
+) -> Result<Vec<u8>, SmimeError> {
+    let eci = EncapsulatedContentInfo {
+        econtent_type: ID_DATA,
+        econtent: None,
+    };
+    let digest = options.digest.digest(content);
+    let digest_alg = AlgorithmIdentifierOwned {
+        oid: options.digest.oid(),
+        parameters: None,
+    };
+    let mut signer_info = SignerInfoBuilder::new(
+        SignerIdentifier::IssuerAndSerialNumber(issuer_and_serial(cert)),
+        digest_alg.clone(),
+        &eci,
+        Some(&digest),
+    )
+    .map_err(sign_err)?;
+    if options.signing_time {
+        signer_info
+            .add_signed_attribute(create_signing_time_attribute().map_err(sign_err)?)
+            .map_err(sign_err)?;
+    }
+    if options.smime_capabilities {
+        signer_info
+            .add_signed_attribute(smime_capabilities()?)
+            .map_err(sign_err)?;
+    }
+
+    let mut builder = SignedDataBuilder::new(&eci);
+    builder.add_digest_algorithm(digest_alg).map_err(sign_err)?;
+    if !options.omit_signer_certificate {
+        builder
+            .add_certificate(CertificateChoices::Certificate(cert.clone()))
+            .map_err(sign_err)?;
+    }
+    for c in &options.chain {
+        builder
+            .add_certificate(CertificateChoices::Certificate(c.clone()))
+            .map_err(sign_err)?;
+    }
+
+    match key {
+        PrivateKey::Rsa(k) => {
+            use rsa::pkcs1v15::{Signature, SigningKey};
+            let k = k.clone();
+            match options.digest {
+                DigestAlgorithm::Sha1 => add::<_, Signature>(
+                    &mut builder,
+                    signer_info,
+                    &SigningKey::<sha1::Sha1>::new(k),
+                ),
+                DigestAlgorithm::Sha256 => add::<_, Signature>(
+                    &mut builder,
+                    signer_info,
+                    &SigningKey::<sha2::Sha256>::new(k),
+                ),
+                DigestAlgorithm::Sha384 => add::<_, Signature>(
+                    &mut builder,
+                    signer_info,
+                    &SigningKey::<sha2::Sha384>::new(k),
+                ),
+                DigestAlgorithm::Sha512 => add::<_, Signature>(
+                    &mut builder,
+                    signer_info,
+                    &SigningKey::<sha2::Sha512>::new(k),
+                ),
+                DigestAlgorithm::Md5 => Err(SmimeError::Sign(
+                    "MD5 signatures are not produced by this signer".into(),
+                )),
+            }?
+        }
+        PrivateKey::P256(k) => {
+            if options.digest != DigestAlgorithm::Sha256 {
+                return Err(SmimeError::KeyMismatch(
+                    "ECDSA P-256 signs with SHA-256".into(),
+                ));
+            }
+            let signer = EcdsaDer(p256::ecdsa::SigningKey::from(k.clone()));
+            add::<_, ecdsa::der::Signature<p256::NistP256>>(&mut builder, signer_info, &signer)?
+        }
+        PrivateKey::P384(k) => {
+            if options.digest != DigestAlgorithm::Sha384 {
+                return Err(SmimeError::KeyMismatch(
+                    "ECDSA P-384 signs with SHA-384".into(),
+                ));
+            }
+            let signer = EcdsaDer(p384::ecdsa::SigningKey::from(k.clone()));
+            add::<_, ecdsa::der::Signature<p384::NistP384>>(&mut builder, signer_info, &signer)?
+        }
+    };
+    let content_info = builder.build().map_err(sign_err)?;
+    Ok(content_info.to_der()?)
+}
+
+fn add<S, Sig>(
+    builder: &mut SignedDataBuilder<'_>,
+    signer_info: SignerInfoBuilder<'_>,
+    signer: &S,
+) -> Result<(), SmimeError>
+where
+    S: Keypair + DynSignatureAlgorithmIdentifier + Signer<Sig>,
+    S::VerifyingKey: EncodePublicKey,
+    Sig: SignatureBitStringEncoding,
+{
+    builder
+        .add_signer_info::<S, Sig>(signer_info, signer)
+        .map_err(sign_err)?;
+    Ok(())
+}
+
+fn sign_err(e: impl std::fmt::Display) -> SmimeError {
+    SmimeError::Sign(e.to_string())
+}
+
+/// The SMIMECapabilities we announce: the ciphers Direct allows, strongest first.
+fn smime_capabilities() -> Result<Attribute, SmimeError> {
+    let caps: Vec<AlgorithmIdentifierOwned> = [
+        ContentCipher::Aes256Cbc,
+        ContentCipher::Aes128Cbc,
+        ContentCipher::Aes256Gcm,
+    ]
+    .into_iter()
+    .map(|c| AlgorithmIdentifierOwned {
+        oid: c.oid(),
+        parameters: None,
+    })
+    .collect();
+    let value = AttributeValue::from(Any::encode_from(&caps)?);
+    let mut values = SetOfVec::new();
+    values.insert(value)?;
+    Ok(Attribute {
+        oid: OID_SMIME_CAPABILITIES,
+        values,
+    })
+}
+
+/// ecdsa's `SigningKey` signs into the fixed-size form; CMS wants the DER `Ecdsa-Sig-Value`.
+/// This adapter lets the cms builder use it.
+struct EcdsaDer<K>(K);
+
+impl<C> Keypair for EcdsaDer<ecdsa::SigningKey<C>>
+where
+    C: ecdsa::EcdsaCurve + elliptic_curve::CurveArithmetic,
+    ecdsa::SigningKey<C>: Keypair,
+{
+    type VerifyingKey = <ecdsa::SigningKey<C> as Keypair>::VerifyingKey;
+    fn verifying_key(&self) -> Self::VerifyingKey {
+        Keypair::verifying_key(&self.0)
+    }
+}
+
+impl<C> DynSignatureAlgorithmIdentifier for EcdsaDer<ecdsa::SigningKey<C>>
+where
+    C: ecdsa::EcdsaCurve + elliptic_curve::CurveArithmetic,
+    ecdsa::SigningKey<C>: DynSignatureAlgorithmIdentifier,
+{
+    fn signature_algorithm_identifier(&self) -> spki::Result<AlgorithmIdentifierOwned> {
+        self.0.signature_algorithm_identifier()
+    }
+}
+
+impl<C> Signer<ecdsa::der::Signature<C>> for EcdsaDer<ecdsa::SigningKey<C>>
+where
+    C: ecdsa::EcdsaCurve + elliptic_curve::CurveArithmetic,
+    ecdsa::SigningKey<C>: Signer<ecdsa::Signature<C>>,
+    ecdsa::der::MaxSize<C>: elliptic_curve::array::ArraySize,
+    <elliptic_curve::FieldBytesSize<C> as std::ops::Add>::Output:
+        std::ops::Add<ecdsa::der::MaxOverhead> + elliptic_curve::array::ArraySize,
+{
+    fn try_sign(&self, msg: &[u8]) -> Result<ecdsa::der::Signature<C>, signature::Error> {
+        let sig: ecdsa::Signature<C> = self.0.try_sign(msg)?;
+        Ok(sig.to_der())
+    }
+}
