@@ -170,3 +170,6 @@ Content-Disposition: attachment; filename=\"ccda.xml\"\r\n\
 \r\n\
 PENsaW5pY2FsRG9jdW1lbnQvPg==\r\n\
 --mix--\r\n";
+
+// Messages made by `openssl cms` for the validator tests.
+pub mod sealing;
