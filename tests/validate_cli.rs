@@ -493,3 +493,129 @@ fn html_and_text_reports() {
         "no colour when stdout is not a terminal"
     );
 }
+
+fn ec_party(pki: &common::TestPki, name: &str, curve: &str) {
+    let args = common::ec_key_args(curve);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    common::add_party(pki, name, &format!("{name}@hisp.direct.test"), &args);
+}
+
+#[test]
+fn ecdsa_signature_algorithm_must_fit_the_curve() {
+    let pki = test_pki();
+    ec_party(&pki, "eve256", "P-256");
+    let good = Recipe {
+        signer: "eve256",
+        ..Recipe::default()
+    };
+    let (_, f) = check(&pki, "ec-good.eml", &good, &[]);
+    assert!(
+        is(only(&f, "VC-411"), "passed", ""),
+        "{:?}",
+        outcome(&f, "VC-411")
+    );
+    assert!(
+        is(only(&f, "VC-412"), "passed", ""),
+        "{:?}",
+        outcome(&f, "VC-412")
+    );
+    let mismatched = Recipe {
+        signer: "eve256",
+        md: "sha384",
+        ..Recipe::default()
+    };
+    let (code, f) = check(&pki, "ec-bad.eml", &mismatched, &[]);
+    assert!(is(only(&f, "VC-412"), "failed", "error"));
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn key_agreement_is_not_key_transport() {
+    let pki = test_pki();
+    ec_party(&pki, "carol", "P-256");
+    let recipe = Recipe {
+        recipient: "carol",
+        ..Recipe::default()
+    };
+    let (code, f) = check(&pki, "kari.eml", &recipe, &[]);
+    assert!(
+        is(only(&f, "VC-403"), "failed", "error"),
+        "{:?}",
+        outcome(&f, "VC-403")
+    );
+    assert!(is(only(&f, "VC-401"), "passed", ""));
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn broken_and_opaque_signature_parts() {
+    let pki = test_pki();
+    // The signature part holds something that is not a SignedData.
+    let garbage = Recipe {
+        replace_signature: Some(vec![0x30, 0x03, 0x02, 0x01, 0x00]),
+        ..Recipe::default()
+    };
+    let (_, f) = check(&pki, "badsig.eml", &garbage, &[]);
+    assert!(is(only(&f, "VC-406"), "failed", "error"));
+    assert!(is(only(&f, "VC-411"), "not-evaluated", ""));
+
+    // An opaque SignedData (with eContent) as the "detached" signature part.
+    let d = pki.dir.path();
+    let mut entity = b"Content-Type: message/rfc822\r\n\r\n".to_vec();
+    entity.extend_from_slice(common::SAMPLE_MESSAGE.as_bytes());
+    std::fs::write(d.join("content.bin"), &entity).expect("write");
+    openssl_ok(
+        &[
+            "cms",
+            "-sign",
+            "-binary",
+            "-nodetach",
+            "-in",
+            "content.bin",
+            "-signer",
+            "alice.pem",
+            "-inkey",
+            "alice.key",
+            "-outform",
+            "DER",
+            "-out",
+            "opaque.der",
+        ],
+        d,
+    );
+    let with_econtent = Recipe {
+        replace_signature: Some(std::fs::read(d.join("opaque.der")).expect("read")),
+        ..Recipe::default()
+    };
+    let (_, f) = check(&pki, "econtent.eml", &with_econtent, &[]);
+    assert!(
+        is(only(&f, "VC-407"), "failed", "error"),
+        "{:?}",
+        outcome(&f, "VC-407")
+    );
+    assert!(is(only(&f, "VC-406"), "passed", ""));
+    assert!(
+        is(only(&f, "VC-411"), "passed", ""),
+        "{:?}",
+        outcome(&f, "VC-411")
+    );
+}
+
+#[test]
+fn lf_only_files_are_a_warning_not_an_error() {
+    let pki = test_pki();
+    let d = pki.dir.path();
+    let good = make(d, &Recipe::default());
+    let lf: Vec<u8> = String::from_utf8(good)
+        .expect("text")
+        .replace("\r\n", "\n")
+        .into_bytes();
+    let p = write(d, "lf.eml", &lf);
+    let (_, f) = findings(&[p.to_str().expect("path")]);
+    let outer: Vec<_> = f
+        .iter()
+        .filter(|x| x["id"] == "VC-204" && x["part_path"] == "message")
+        .collect();
+    assert_eq!(outer.len(), 1);
+    assert_eq!(outer[0]["severity"], "warning");
+}

@@ -25,6 +25,8 @@ pub struct Recipe {
     pub recipient: &'static str,
     /// Applied to the signed multipart before encryption (to tamper or rename micalg).
     pub edit_signed: Option<fn(String) -> String>,
+    /// Replaces the body of the signature part with the base64 of these bytes.
+    pub replace_signature: Option<Vec<u8>>,
     /// Skip encryption: the outer message is the signed entity itself.
     pub no_encrypt: bool,
     /// The outer header fields put in front of the envelope.
@@ -51,6 +53,7 @@ impl Default for Recipe {
             signer: "alice",
             recipient: "bob",
             edit_signed: None,
+            replace_signature: None,
             no_encrypt: false,
             outer_header: OUTER_HEADER.to_string(),
         }
@@ -91,6 +94,10 @@ pub fn make(dir: &Path, r: &Recipe) -> Vec<u8> {
     // OpenSSL writes base64 lines with bare LF even under -crlfeol; SMTP would carry CRLF.
     let mut signed = crlf(&std::fs::read(dir.join("signed.txt")).expect("read signed"));
     std::fs::write(dir.join("signed.txt"), &signed).expect("write signed");
+    if let Some(der) = &r.replace_signature {
+        signed = replace_signature_body(&signed, der);
+        std::fs::write(dir.join("signed.txt"), &signed).expect("write signed");
+    }
     if let Some(edit) = r.edit_signed {
         signed = edit(String::from_utf8(signed).expect("signed is text")).into_bytes();
         std::fs::write(dir.join("signed.txt"), &signed).expect("write signed");
@@ -132,4 +139,15 @@ pub fn crlf(data: &[u8]) -> Vec<u8> {
         out.push(*b);
     }
     out
+}
+
+/// The signed multipart with its signature part's body replaced by the base64 of `der`.
+pub fn replace_signature_body(signed: &[u8], der: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(signed);
+    let marker = "filename=\"smime.p7s\"\r\n\r\n";
+    let start = text.find(marker).expect("signature part") + marker.len();
+    let end = text[start..].find("\r\n\r\n--").expect("closing delimiter") + start;
+    let b64 = direct_conformance::smime::entity::base64_lines(der);
+    let b64 = String::from_utf8_lossy(&b64);
+    format!("{}{}{}", &text[..start], b64.trim_end(), &text[end..]).into_bytes()
 }

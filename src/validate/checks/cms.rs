@@ -627,4 +627,52 @@ mod tests {
             Some(Severity::Error)
         );
     }
+
+    use crate::validate::finding::Status;
+    use crate::validate::message::MessageUnderValidation;
+
+    fn statuses(raw: &[u8]) -> Vec<(&'static str, Status)> {
+        let options = ValidationOptions::default();
+        let m = MessageUnderValidation::analyse("t", raw, &options);
+        let mut out = Findings::new(Profile::Ds13);
+        crate::validate::checks::smime::run(&m, &mut out);
+        run(&m, &options, &mut out);
+        out.items.iter().map(|f| (f.id, f.status)).collect()
+    }
+
+    fn status(raw: &[u8], id: &str) -> Status {
+        statuses(raw)
+            .into_iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, s)| s)
+            .expect("reported")
+    }
+
+    const HEAD: &str = "Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\n\r\n";
+
+    #[test]
+    fn broken_envelopes_fail_401_and_305() {
+        // base64 of a DER SEQUENCE that is no ContentInfo
+        let not_cms = format!("{HEAD}MAMCAQA=\r\n");
+        assert_eq!(status(not_cms.as_bytes(), "VC-401"), Status::Failed);
+        assert_eq!(status(not_cms.as_bytes(), "VC-305"), Status::Passed);
+        assert_eq!(status(not_cms.as_bytes(), "VC-402"), Status::NotEvaluated);
+        let not_b64 = format!("{HEAD}@@@@ not base64 @@@@\r\n");
+        assert_eq!(status(not_b64.as_bytes(), "VC-305"), Status::Failed);
+        assert_eq!(status(not_b64.as_bytes(), "VC-401"), Status::Failed);
+        let seven_bit = HEAD.replace("Content-Transfer-Encoding: base64\r\n", "");
+        assert_eq!(
+            status(format!("{seven_bit}MAMCAQA=").as_bytes(), "VC-305"),
+            Status::Failed
+        );
+    }
+
+    #[test]
+    fn a_plain_message_is_not_evaluated_not_passed() {
+        for (id, s) in statuses(b"From: a@b.test\r\n\r\nhello\r\n") {
+            if id.starts_with("VC-4") {
+                assert_eq!(s, Status::NotEvaluated, "{id}");
+            }
+        }
+    }
 }
