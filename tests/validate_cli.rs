@@ -448,6 +448,46 @@ fn pkcs12_keys_are_not_evaluated_with_a_reason() {
             .unwrap_or_default()
             .contains("PKCS#12")
     );
+    // The same PFX under another name is still recognised as PKCS#12.
+    std::fs::copy(&p12, d.join("bob.bin")).expect("copy");
+    let (_, f) = findings(&[
+        "--recipient-key",
+        d.join("bob.bin").to_str().expect("path"),
+        msg.to_str().expect("path"),
+    ]);
+    assert!(is(only(&f, "VC-404"), "not-evaluated", ""));
+}
+
+#[test]
+fn encrypted_pkcs8_keys_need_their_password() {
+    let pki = test_pki();
+    let d = pki.dir.path();
+    openssl_ok(
+        &[
+            "pkcs8",
+            "-topk8",
+            "-in",
+            "bob.key",
+            "-v2",
+            "aes-256-cbc",
+            "-passout",
+            "pass:secret",
+            "-out",
+            "bob-enc.key",
+        ],
+        d,
+    );
+    let msg = write(d, "m.eml", &make(d, &Recipe::default()));
+    let key = d.join("bob-enc.key");
+    let (k, m) = (key.to_str().expect("path"), msg.to_str().expect("path"));
+    let (code, f) = findings(&["--recipient-key", k, "--password", "secret", m]);
+    assert!(is(only(&f, "VC-404"), "passed", ""));
+    assert_eq!(code, 0);
+    assert_eq!(run(&["--recipient-key", k, m]).code, 2);
+    assert_eq!(
+        run(&["--recipient-key", k, "--password", "wrong", m]).code,
+        2
+    );
 }
 
 #[test]

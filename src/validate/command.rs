@@ -141,7 +141,9 @@ pub fn load_options(args: &ValidateArgs) -> Result<ValidationOptions, ValidateEr
         ..ValidationOptions::default()
     };
     for p in &args.recipient_key {
-        options.recipient_keys.push(load_key(p)?);
+        options
+            .recipient_keys
+            .push(load_key(p, args.password.as_deref())?);
     }
     for p in &args.recipient_cert {
         options.recipient_certs.extend(load_certificates(p)?);
