@@ -8,6 +8,7 @@ use const_oid::db::rfc5912;
 use x509_cert::Certificate;
 
 use crate::smime::algorithms::oid_name;
+use crate::smime::identity::recipient_matches;
 use crate::smime::verify::SignerReport;
 use crate::smime::{ContentCipher, DigestAlgorithm, EnvelopeInfo, KeyTransport};
 use crate::validate::checks::closed_envelope_reason;
@@ -47,7 +48,7 @@ pub fn run(m: &MessageUnderValidation, options: &ValidationOptions, out: &mut Fi
                 vc401(info, path, out);
                 vc402(info, path, out);
                 vc403(info, path, out);
-                vc404(&env.decryption, info, path, out);
+                vc404(&env.decryption, info, &options.recipient_certs, path, out);
                 vc405(info, path, out);
             }
         },
@@ -213,8 +214,36 @@ fn vc403(info: &EnvelopeInfo, path: &str, out: &mut Findings) {
     );
 }
 
-fn vc404(decryption: &Decryption, info: &EnvelopeInfo, path: &str, out: &mut Findings) {
+fn vc404(
+    decryption: &Decryption,
+    info: &EnvelopeInfo,
+    certs: &[Certificate],
+    path: &str,
+    out: &mut Findings,
+) {
     match decryption {
+        // Without a key, a given certificate still tells whether the envelope names it.
+        Decryption::NotAttempted(why) if !certs.is_empty() => {
+            let named = info.recipients.iter().any(|r| {
+                r.rid
+                    .as_ref()
+                    .is_some_and(|rid| certs.iter().any(|c| recipient_matches(rid, c)))
+            });
+            if named {
+                out.not_evaluated(
+                    "VC-404",
+                    path,
+                    format!("a RecipientInfo names the given certificate; whether it decrypts needs the key ({why})"),
+                );
+            } else {
+                out.fail(
+                    "VC-404",
+                    path,
+                    "no RecipientInfo names the given recipient certificate",
+                    info.recipients.iter().map(|r| r.rid_text.clone()).collect(),
+                );
+            }
+        }
         Decryption::NotAttempted(why) => out.not_evaluated("VC-404", path, why.clone()),
         Decryption::Failed(errors) => out.fail(
             "VC-404",
