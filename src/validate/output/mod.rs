@@ -8,7 +8,7 @@ pub mod text;
 
 use serde::Serialize;
 
-use crate::validate::engine::MessageReport;
+use crate::validate::engine::{MessageReport, Overview};
 use crate::validate::finding::{Finding, Profile, Severity, Status};
 
 /// The output format of `validate`.
@@ -52,6 +52,7 @@ impl Summary {
 #[derive(Clone, Debug, Serialize)]
 pub struct MessageSection {
     pub source: String,
+    pub overview: Overview,
     pub summary: Summary,
     pub findings: Vec<Finding>,
 }
@@ -78,6 +79,7 @@ impl Report {
             .into_iter()
             .map(|r| MessageSection {
                 source: r.source,
+                overview: r.overview,
                 summary: Summary::of(&r.findings),
                 findings: r.findings,
             })
