@@ -32,10 +32,7 @@ enum Command {
         rest: Vec<String>,
     },
     /// Validate captured Direct messages against the numbered check catalogue.
-    Validate {
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-        rest: Vec<String>,
-    },
+    Validate(direct_conformance::validate::ValidateArgs),
     /// Serve the discovery world (DNS, LDAP, HTTP) and the reference HISP.
     Serve {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
@@ -78,11 +75,20 @@ pub fn main() -> ExitCode {
 fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Run { .. } => not_built("run", "the conformance suite (issue 6)"),
-        Command::Validate { .. } => not_built("validate", "the reference validator (issue 3)"),
+        Command::Validate(args) => validate(&args),
         Command::Serve { .. } => not_built("serve", "the discovery world (issue 4)"),
         Command::Faults => not_built("faults", "the reference HISP's fault switches (issue 5)"),
         Command::Certs { out, epoch } => certs(out, epoch),
     }
+}
+
+/// Exit 0: no error-level finding; 1: at least one; 2 (via the error): the tool could not run.
+fn validate(args: &direct_conformance::validate::ValidateArgs) -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal;
+    let stdout = std::io::stdout();
+    let colour = stdout.is_terminal();
+    let outcome = direct_conformance::validate::run_with_colour(args, &mut stdout.lock(), colour)?;
+    Ok(ExitCode::from(outcome.exit_code()))
 }
 
 fn not_built(command: &str, what: &str) -> anyhow::Result<ExitCode> {

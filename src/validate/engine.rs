@@ -1,0 +1,147 @@
+//! Runs the check families over one message, in catalogue order, and collects the findings.
+
+use crate::validate::catalogue::lookup;
+use crate::validate::checks;
+use crate::validate::finding::{Finding, Profile, Severity, Status};
+use crate::validate::message::MessageUnderValidation;
+use crate::validate::options::ValidationOptions;
+
+/// The findings of one message.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MessageReport {
+    pub source: String,
+    pub findings: Vec<Finding>,
+}
+
+/// Collects findings; severities and requirement ids come from the catalogue and the profile.
+#[derive(Debug)]
+pub struct Findings {
+    profile: Profile,
+    pub items: Vec<Finding>,
+}
+
+impl Findings {
+    pub fn new(profile: Profile) -> Self {
+        Findings {
+            profile,
+            items: Vec::new(),
+        }
+    }
+
+    pub fn profile(&self) -> Profile {
+        self.profile
+    }
+
+    /// The catalogue severity of `id` under the current profile.
+    pub fn severity(&self, id: &str) -> Severity {
+        lookup(id).map_or(Severity::Error, |c| c.severity(self.profile))
+    }
+
+    fn push(
+        &mut self,
+        id: &'static str,
+        status: Status,
+        severity: Severity,
+        path: &str,
+        message: String,
+        evidence: Vec<String>,
+    ) {
+        let info = lookup(id);
+        debug_assert!(info.is_some(), "{id} is not in the catalogue");
+        self.items.push(Finding {
+            id,
+            status,
+            severity,
+            requirement_ids: info.map(|c| c.requirements.to_vec()).unwrap_or_default(),
+            part_path: path.to_string(),
+            message,
+            evidence,
+        });
+    }
+
+    pub fn pass(&mut self, id: &'static str, path: &str, message: impl Into<String>) {
+        let s = self.severity(id);
+        self.push(id, Status::Passed, s, path, message.into(), Vec::new());
+    }
+
+    /// A failure at the catalogue severity.
+    pub fn fail(
+        &mut self,
+        id: &'static str,
+        path: &str,
+        message: impl Into<String>,
+        evidence: Vec<String>,
+    ) {
+        let s = self.severity(id);
+        self.push(id, Status::Failed, s, path, message.into(), evidence);
+    }
+
+    /// A failure at a severity the check chose (lower, for the cases the catalogue softens).
+    pub fn fail_at(
+        &mut self,
+        id: &'static str,
+        severity: Severity,
+        path: &str,
+        message: impl Into<String>,
+        evidence: Vec<String>,
+    ) {
+        self.push(id, Status::Failed, severity, path, message.into(), evidence);
+    }
+
+    pub fn info(
+        &mut self,
+        id: &'static str,
+        path: &str,
+        message: impl Into<String>,
+        evidence: Vec<String>,
+    ) {
+        self.push(
+            id,
+            Status::Info,
+            Severity::Info,
+            path,
+            message.into(),
+            evidence,
+        );
+    }
+
+    pub fn not_evaluated(&mut self, id: &'static str, path: &str, reason: impl Into<String>) {
+        let s = self.severity(id);
+        self.push(id, Status::NotEvaluated, s, path, reason.into(), Vec::new());
+    }
+
+    /// Pass when `problems` is empty, else one failure listing them.
+    pub fn verdict(
+        &mut self,
+        id: &'static str,
+        path: &str,
+        ok: impl Into<String>,
+        failed: impl Into<String>,
+        problems: Vec<String>,
+    ) {
+        if problems.is_empty() {
+            self.pass(id, path, ok);
+        } else {
+            self.fail(id, path, failed, problems);
+        }
+    }
+}
+
+/// Validates one message.
+pub fn validate_message(source: &str, raw: &[u8], options: &ValidationOptions) -> MessageReport {
+    let m = MessageUnderValidation::analyse(source, raw, options);
+    let mut out = Findings::new(options.profile);
+    checks::headers::run(&m, &mut out);
+    checks::mime::run(&m, &mut out);
+    checks::smime::run(&m, &mut out);
+    checks::cms::run(&m, options, &mut out);
+    let inputs = checks::certs::CertInputs::from_message(&m, options);
+    checks::certs::run(&inputs, &mut out);
+    checks::trust::run(&inputs, &mut out);
+    checks::mdn::run(&m, &mut out);
+    checks::dsn::run(&m, &mut out);
+    MessageReport {
+        source: source.to_string(),
+        findings: out.items,
+    }
+}

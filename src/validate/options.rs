@@ -1,0 +1,112 @@
+//! What the validator is given besides the message: recipient credentials, trust material,
+//! time and profile. Loading turns files into typed values; any file the tool cannot read is a
+//! `ValidateError` (exit 2), never a finding.
+
+use std::path::{Path, PathBuf};
+
+use der::Decode;
+use time::OffsetDateTime;
+use x509_cert::Certificate;
+
+use crate::keys::PrivateKey;
+use crate::validate::error::ValidateError;
+use crate::validate::finding::Profile;
+
+/// A recipient credential as given with `--recipient-key`.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // a handful per run; boxing buys nothing
+pub enum RecipientKey {
+    Key {
+        path: PathBuf,
+        key: PrivateKey,
+    },
+    /// A PKCS#12 file: read later by the lead's PKCS#12 support; until then the decryption
+    /// checks report not evaluated with this path as the reason.
+    Pkcs12 {
+        path: PathBuf,
+    },
+}
+
+/// Everything the checks may use besides the message.
+#[derive(Debug)]
+pub struct ValidationOptions {
+    pub recipient_keys: Vec<RecipientKey>,
+    pub recipient_certs: Vec<Certificate>,
+    pub anchors: Vec<Certificate>,
+    pub intermediates: Vec<Certificate>,
+    /// CRL files as given (DER or PEM); the trust module parses them.
+    pub crls: Vec<Vec<u8>>,
+    pub password: Option<String>,
+    pub online: bool,
+    /// The validation time (`--at`, default now).
+    pub at: OffsetDateTime,
+    pub profile: Profile,
+}
+
+impl Default for ValidationOptions {
+    fn default() -> Self {
+        ValidationOptions {
+            recipient_keys: Vec::new(),
+            recipient_certs: Vec::new(),
+            anchors: Vec::new(),
+            intermediates: Vec::new(),
+            crls: Vec::new(),
+            password: None,
+            online: false,
+            at: OffsetDateTime::now_utc(),
+            profile: Profile::Ds13,
+        }
+    }
+}
+
+pub fn read_file(path: &Path) -> Result<Vec<u8>, ValidateError> {
+    std::fs::read(path).map_err(|source| ValidateError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Reads a recipient key: PKCS#8 or PKCS#1 PEM/DER; `.p12`/`.pfx` (or DER that looks like a
+/// PFX) is kept as a PKCS#12 placeholder.
+pub fn load_key(path: &Path) -> Result<RecipientKey, ValidateError> {
+    let bytes = read_file(path)?;
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if ext == "p12" || ext == "pfx" {
+        return Ok(RecipientKey::Pkcs12 {
+            path: path.to_path_buf(),
+        });
+    }
+    match PrivateKey::from_pem_or_der(&bytes) {
+        Ok(key) => Ok(RecipientKey::Key {
+            path: path.to_path_buf(),
+            key,
+        }),
+        Err(e) => Err(ValidateError::Key {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
+/// Reads one or more certificates from PEM (any number) or a single DER certificate.
+pub fn load_certificates(path: &Path) -> Result<Vec<Certificate>, ValidateError> {
+    let bytes = read_file(path)?;
+    let bad = |reason: String| ValidateError::Certificate {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if bytes.windows(10).any(|w| w == b"-----BEGIN") {
+        let certs = Certificate::load_pem_chain(&bytes).map_err(|e| bad(e.to_string()))?;
+        if certs.is_empty() {
+            return Err(bad("no certificate in the PEM file".into()));
+        }
+        return Ok(certs);
+    }
+    Certificate::from_der(&bytes)
+        .map(|c| vec![c])
+        .map_err(|e| bad(e.to_string()))
+}

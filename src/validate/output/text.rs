@@ -1,0 +1,105 @@
+//! Terminal text: one line per finding, grouped by part, evidence indented below. Colour only
+//! when the caller says the output is a terminal.
+
+use std::io::Write;
+
+use crate::validate::catalogue::CATALOGUE;
+use crate::validate::finding::{Finding, Severity, Status};
+use crate::validate::output::{Report, Summary};
+
+struct Style {
+    colour: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.colour {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn label(&self, f: &Finding) -> String {
+        match (f.status, f.severity) {
+            (Status::Passed, _) => self.paint("32", "pass  "),
+            (Status::Failed, Severity::Error) => self.paint("1;31", "ERROR "),
+            (Status::Failed, Severity::Warning) => self.paint("33", "WARN  "),
+            (Status::Failed, Severity::Info) => self.paint("36", "NOTE  "),
+            (Status::NotEvaluated, _) => self.paint("2", "n/e   "),
+            (Status::Info, _) => self.paint("36", "info  "),
+        }
+    }
+}
+
+pub fn render(report: &Report, out: &mut dyn Write, colour: bool) -> std::io::Result<()> {
+    let style = Style { colour };
+    for m in &report.messages {
+        writeln!(
+            out,
+            "{} {} (profile {}, at {})",
+            style.paint("1", "=="),
+            style.paint("1", &m.source),
+            report.profile.name(),
+            report.at
+        )?;
+        let mut parts: Vec<&str> = Vec::new();
+        for f in &m.findings {
+            if !parts.contains(&f.part_path.as_str()) {
+                parts.push(&f.part_path);
+            }
+        }
+        for part in parts {
+            writeln!(out, "{}", style.paint("4", part))?;
+            for f in m.findings.iter().filter(|f| f.part_path == part) {
+                writeln!(
+                    out,
+                    "  {}{} [{}] {}",
+                    style.label(f),
+                    f.id,
+                    f.requirement_ids.join(","),
+                    f.message
+                )?;
+                for e in &f.evidence {
+                    writeln!(out, "        {}", style.paint("2", e))?;
+                }
+            }
+        }
+        writeln!(out, "{}", summary_line(&m.summary))?;
+        writeln!(out)?;
+    }
+    if report.messages.len() > 1 {
+        writeln!(out, "all messages: {}", summary_line(&report.summary))?;
+    }
+    Ok(())
+}
+
+pub fn summary_line(s: &Summary) -> String {
+    format!(
+        "{} error(s), {} warning(s), {} note(s), {} passed, {} not evaluated, {} info",
+        s.errors, s.warnings, s.notes, s.passed, s.not_evaluated, s.info
+    )
+}
+
+/// `--list-checks` as text: id, requirement ids, severity per profile, one line.
+pub fn render_catalogue(out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "check   ds-1.3 ats-1.2  requirements                       description"
+    )?;
+    for c in CATALOGUE {
+        let mut line = format!(
+            "{:<7} {:<6} {:<7}  {:<34} {}",
+            c.id,
+            c.ds13.letter(),
+            c.ats12.letter(),
+            c.requirements.join(","),
+            c.description
+        );
+        if !c.varies.is_empty() {
+            line.push_str(&format!(" [{}]", c.varies));
+        }
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
