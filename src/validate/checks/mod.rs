@@ -7,6 +7,7 @@ pub mod dsn;
 pub mod headers;
 pub mod mdn;
 pub mod mime;
+pub mod report;
 pub mod smime;
 pub mod trust;
 pub mod xdm;
