@@ -6,9 +6,14 @@
 //! discovery client and the reference HISP decide what a `Fail` means under their profile.
 
 pub mod cert;
+pub mod crl;
+pub mod fetch;
+pub mod names;
+pub mod path;
 pub mod profile;
 pub mod report;
 
+pub use path::{PathInput, PathOptions, TrustAnchor, validate, validate_with};
 pub use profile::{Binding, Role, binding, evaluate};
 pub use report::{
     CertSource, CertSummary, FetchPurpose, FetchRecord, Outcome, PathReport, TrustCheck,
