@@ -136,6 +136,60 @@ fn offline_path_verdicts_agree_with_openssl_verify() {
 }
 
 #[test]
+fn noisy_bags_do_not_confuse_the_builder() {
+    let p = pki();
+    // The bag holds the leaf itself, the root, duplicates and unrelated CAs.
+    let mut bag = vec![
+        p.leaf("valid").cert.clone(),
+        p.root.cert.clone(),
+        p.other_root.cert.clone(),
+    ];
+    bag.extend(intermediates(p));
+    bag.extend(intermediates(p));
+    let r = run(
+        &p.leaf("valid").cert,
+        &bag,
+        &root_anchor(p),
+        &all_crls(p),
+        &PathOptions::default(),
+    );
+    assert!(r.trusted(), "{}", dump(&r));
+    assert_eq!(r.candidates_tried, 1);
+    // Two anchors, one unrelated: the right one is found.
+    let anchors = vec![
+        TrustAnchor::from_certificate(p.other_root.cert.clone()),
+        TrustAnchor::from_certificate(p.root.cert.clone()),
+    ];
+    let r = run(
+        &p.leaf("valid").cert,
+        &bag,
+        &anchors,
+        &all_crls(p),
+        &PathOptions::default(),
+    );
+    assert!(r.trusted(), "{}", dump(&r));
+    // No anchors at all: not evaluated.
+    let r = run(
+        &p.leaf("valid").cert,
+        &bag,
+        &[],
+        &[],
+        &PathOptions::default(),
+    );
+    assert!(!r.trusted());
+    assert!(matches!(r.checks[0].outcome, Outcome::NotEvaluated(_)));
+    // The DSA-keyed leaf still chains (the key is judged by VC-506, not here).
+    let r = run(
+        &p.leaf("dsa").cert,
+        &bag,
+        &root_anchor(p),
+        &all_crls(p),
+        &PathOptions::default(),
+    );
+    assert!(r.trusted(), "{}", dump(&r));
+}
+
+#[test]
 fn revoked_reports_reason_and_date() {
     let p = pki();
     let r = run(
@@ -567,6 +621,17 @@ fn profile_firing_cases() {
     assert_eq!(
         outcome(&profile("wrongku", Role::Recipient, None), 508).outcome,
         Outcome::Pass
+    );
+
+    let dsa = profile("dsa", Role::Signer, None);
+    assert!(outcome(&dsa, 506).is_fail() && outcome(&dsa, 506).detail.contains("DSA"));
+    assert!(outcome(&profile("nosubject", Role::Signer, None), 501).is_fail());
+    let ku = outcome(&profile("wrongku", Role::Signer, None), 508)
+        .detail
+        .clone();
+    assert!(
+        ku.contains("keyEncipherment") && ku.contains("lacks digitalSignature"),
+        "{ku}"
     );
 
     let odd = profile("oddities", Role::Signer, Some("odd@hisp.direct.test"));

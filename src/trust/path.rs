@@ -160,6 +160,7 @@ pub fn validate_with(
         dead_ends: Vec::new(),
         not_evaluated: RefCell::new(Vec::new()),
         candidates: Vec::new(),
+        budget: SEARCH_BUDGET,
     };
     v.run()
 }
@@ -182,7 +183,12 @@ struct Validator<'a, 'i> {
     /// 607 findings: what offline mode skipped.
     not_evaluated: RefCell<Vec<String>>,
     candidates: Vec<Candidate>,
+    /// Issuer look-ups left: bounds the search when many certificates share a name.
+    budget: usize,
 }
+
+/// Most issuer look-ups per validation.
+const SEARCH_BUDGET: usize = 256;
 
 fn issuer_preference(child: &Certificate, key_id: Option<&[u8]>) -> u8 {
     match (cert::authority_key_id(child), key_id) {
@@ -301,9 +307,10 @@ impl Validator<'_, '_> {
 
     /// Depth-first search for chains ending at an anchor, preferring AKI/SKI matches.
     fn build(&mut self, chain: &mut Vec<(Certificate, CertSource)>) {
-        if self.candidates.len() >= self.options.max_candidates {
+        if self.candidates.len() >= self.options.max_candidates || self.budget == 0 {
             return;
         }
+        self.budget -= 1;
         let Some((cur, _)) = chain.last().cloned() else {
             return;
         };

@@ -692,6 +692,40 @@ fn build_pki() -> Pki {
         ),
     );
 
+    openssl_ok(
+        &[
+            "genpkey",
+            "-genparam",
+            "-algorithm",
+            "DSA",
+            "-pkeyopt",
+            "dsa_paramgen_bits:1024",
+            "-out",
+            "dsa.param",
+        ],
+        d,
+    );
+    leaves.insert(
+        "dsa",
+        inter.issue(
+            "dsa",
+            &subj("dsa", "dsa@hisp.direct.test"),
+            &["-paramfile", "dsa.param"],
+            &std_leaf("dsa@hisp.direct.test"),
+            &def,
+        ),
+    );
+    leaves.insert(
+        "nosubject",
+        inter.issue(
+            "nosubject",
+            "/",
+            RSA2048,
+            &std_leaf("nosubject@hisp.direct.test"),
+            &def,
+        ),
+    );
+
     let mut crls = HashMap::new();
     for ca in [
         &root,
