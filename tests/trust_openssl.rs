@@ -99,6 +99,8 @@ fn offline_path_verdicts_agree_with_openssl_verify() {
         ("under_sub", false, Some(606)),
         ("nc_ok", true, None),
         ("nc_bad", false, Some(606)),
+        ("nc_dns_bad", false, Some(606)),
+        ("ldapdp", true, None),
         ("untrusted", false, Some(601)),
     ];
     for (name, trusted, code) in cases {
@@ -614,6 +616,13 @@ fn profile_firing_cases() {
     let rsa = profile("rsa1024", Role::Signer, None);
     assert!(outcome(&rsa, 506).is_fail() && outcome(&rsa, 506).detail.contains("1024"));
     let ec = profile("p256", Role::Signer, None);
+    assert_eq!(outcome(&ec, 509).outcome, Outcome::Pass);
+    assert!(outcome(&ec, 509).detail.contains("allows emailProtection"));
+    let ldap = profile("ldapdp", Role::Signer, None);
+    assert!(
+        ldap.iter()
+            .any(|c| c.code == 514 && c.is_fail() && c.detail.contains("ldap://"))
+    );
     assert_eq!(outcome(&ec, 506).outcome, Outcome::Pass);
     assert!(outcome(&ec, 506).detail.contains("P-256"));
     assert!(outcome(&profile("sha1", Role::Signer, None), 507).is_fail());
@@ -680,4 +689,20 @@ fn profile_domain_binding_and_ca_role() {
     }
     assert!(outcome(&profile("valid", Role::Ca, None), 512).is_fail());
     assert!(outcome(&profile("valid", Role::Ca, None), 508).is_fail());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_wrapper_runs_online_validation_from_tokio() {
+    let p = pki();
+    let r = trust::validate_async(
+        p.leaf("valid").cert.clone(),
+        Vec::new(),
+        root_anchor(p),
+        Vec::new(),
+        OffsetDateTime::now_utc(),
+        online(Duration::from_secs(5)),
+    )
+    .await;
+    assert!(r.trusted(), "{}", dump(&r));
+    assert_eq!(r.fetches.len(), 3);
 }

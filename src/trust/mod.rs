@@ -13,7 +13,7 @@ pub mod path;
 pub mod profile;
 pub mod report;
 
-pub use path::{PathInput, PathOptions, TrustAnchor, validate, validate_with};
+pub use path::{PathInput, PathOptions, TrustAnchor, validate, validate_async, validate_with};
 pub use profile::{Binding, Role, binding, evaluate};
 pub use report::{
     CertSource, CertSummary, FetchPurpose, FetchRecord, Outcome, PathReport, TrustCheck,

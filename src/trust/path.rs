@@ -85,6 +85,8 @@ pub struct PathOptions {
     pub max_depth: usize,
     /// Most candidate paths built and validated.
     pub max_candidates: usize,
+    /// Also follow `https://` AIA and CRL URLs (http only by default).
+    pub allow_https: bool,
 }
 
 impl Default for PathOptions {
@@ -96,6 +98,7 @@ impl Default for PathOptions {
             strict_revocation: false,
             max_depth: 8,
             max_candidates: 16,
+            allow_https: false,
         }
     }
 }
@@ -121,7 +124,7 @@ pub fn validate(input: &PathInput<'_>, options: &PathOptions) -> PathReport {
     let fo = FetchOptions {
         timeout: options.fetch_timeout,
         max_bytes: options.max_fetch_bytes,
-        allow_https: false,
+        allow_https: options.allow_https,
     };
     match HttpFetcher::new(fo) {
         Ok(f) => validate_with(input, options, Some(&f)),
@@ -135,6 +138,36 @@ pub fn validate(input: &PathInput<'_>, options: &PathOptions) -> PathReport {
             report
         }
     }
+}
+
+/// [`validate`] for async callers (the reference HISP): runs on tokio's blocking pool, because
+/// the HTTP client is blocking. A panic or cancellation ends in a "not evaluated" report.
+pub async fn validate_async(
+    leaf: Certificate,
+    intermediates: Vec<Certificate>,
+    anchors: Vec<TrustAnchor>,
+    crls: Vec<CertificateList>,
+    at: OffsetDateTime,
+    options: PathOptions,
+) -> PathReport {
+    let job = tokio::task::spawn_blocking(move || {
+        let input = PathInput {
+            leaf: &leaf,
+            intermediates: &intermediates,
+            anchors: &anchors,
+            crls: &crls,
+            at,
+        };
+        validate(&input, &options)
+    });
+    job.await.unwrap_or_else(|e| PathReport {
+        checks: vec![TrustCheck::new(
+            601,
+            Outcome::NotEvaluated(format!("validation task failed: {e}")),
+            "path validation did not complete",
+        )],
+        ..PathReport::default()
+    })
 }
 
 /// As [`validate`], with the caller's fetcher (`None`: offline, whatever `options.online` says).

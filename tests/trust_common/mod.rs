@@ -530,12 +530,15 @@ fn build_pki() -> Pki {
             "p256",
             &subj("p256", "p256@hisp.direct.test"),
             P256,
-            &leaf_ext(
-                &server,
-                "p256@hisp.direct.test",
-                "digitalSignature",
-                "/inter.crl",
-                "/inter.cer",
+            &format!(
+                "{}extendedKeyUsage=emailProtection,clientAuth\n",
+                leaf_ext(
+                    &server,
+                    "p256@hisp.direct.test",
+                    "digitalSignature",
+                    "/inter.crl",
+                    "/inter.cer",
+                )
             ),
             &def,
         ),
@@ -722,6 +725,30 @@ fn build_pki() -> Pki {
             "/",
             RSA2048,
             &std_leaf("nosubject@hisp.direct.test"),
+            &def,
+        ),
+    );
+
+    leaves.insert(
+        "ldapdp",
+        inter.issue(
+            "ldapdp",
+            &subj("ldapdp", "ldapdp@hisp.direct.test"),
+            RSA2048,
+            "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nsubjectAltName=email:ldapdp@hisp.direct.test\n\
+             crlDistributionPoints=URI:ldap://ldap.direct.test/cn=inter?certificateRevocationList\n\
+             subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
+            &def,
+        ),
+    );
+    leaves.insert(
+        "nc_dns_bad",
+        ncca.issue(
+            "nc_dns_bad",
+            "/CN=nc_dns_bad",
+            RSA2048,
+            "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nsubjectAltName=DNS:evil.test\n\
+             subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
             &def,
         ),
     );
