@@ -706,3 +706,27 @@ async fn async_wrapper_runs_online_validation_from_tokio() {
     assert!(r.trusted(), "{}", dump(&r));
     assert_eq!(r.fetches.len(), 3);
 }
+
+#[test]
+fn a_stale_issuer_in_the_bag_does_not_stop_aia_chasing() {
+    let p = pki();
+    let bag = vec![p.stale_inter.cert.clone()];
+    let offline = run(
+        &p.leaf("valid").cert,
+        &bag,
+        &root_anchor(p),
+        &[],
+        &PathOptions::default(),
+    );
+    assert!(!offline.trusted());
+    assert!(fails(&offline.checks, 601), "{}", dump(&offline));
+    let r = run(
+        &p.leaf("valid").cert,
+        &bag,
+        &root_anchor(p),
+        &[],
+        &online(Duration::from_secs(5)),
+    );
+    assert!(r.trusted(), "{}", dump(&r));
+    assert!(r.fetches.iter().any(|f| f.url.ends_with("/inter.cer")));
+}

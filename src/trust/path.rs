@@ -353,7 +353,16 @@ impl Validator<'_, '_> {
             .collect();
         anchors.sort_by_key(|i| issuer_preference(&cur, self.input.anchors[*i].key_id.as_deref()));
         let mut issuers = self.issuers_in_pool(&cur, chain);
-        if anchors.is_empty() && issuers.is_empty() {
+        // Supplied issuers whose key identifier differs from the AKI (a stale or rolled-over
+        // CA in the SignedData) do not stop an online search for the right one.
+        let aki = cert::authority_key_id(&cur);
+        let only_mismatched = !issuers.is_empty()
+            && aki.is_some()
+            && issuers
+                .iter()
+                .all(|(c, _)| cert::subject_key_id(c).is_some_and(|ski| Some(ski) != aki));
+        if anchors.is_empty() && (issuers.is_empty() || (only_mismatched && self.fetcher.is_some()))
+        {
             self.chase_aia(&cur);
             issuers = self.issuers_in_pool(&cur, chain);
         }

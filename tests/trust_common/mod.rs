@@ -387,6 +387,8 @@ pub struct Pki {
     pub sub: Ca,
     pub ncca: Ca,
     pub other_root: Ca,
+    /// Named like `inter` but with another key (a stale CA certificate in a SignedData).
+    pub stale_inter: Ca,
     pub leaves: HashMap<&'static str, Issued>,
     pub crls: HashMap<&'static str, PathBuf>,
 }
@@ -413,6 +415,8 @@ fn build_pki() -> Pki {
 
     let root = Ca::root(d, "root", &[]);
     let other_root = Ca::root(d, "other-root", &[]);
+    std::fs::create_dir_all(d.join("stale")).expect("mkdir stale");
+    let stale_inter = Ca::root(&d.join("stale"), "inter", &[]);
     let inter = root.sub_ca("inter", &ca_ext(&server, "root", ""));
     let inter2 = root.sub_ca("inter2", &ca_ext(&server, "root", ""));
     let badca = root.sub_ca(
@@ -802,6 +806,7 @@ fn build_pki() -> Pki {
         sub,
         ncca,
         other_root,
+        stale_inter,
         leaves,
         crls,
     }
