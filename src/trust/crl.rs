@@ -118,3 +118,52 @@ pub fn check(
         reason,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use der::DecodePem;
+
+    fn cert(pem: &str) -> Certificate {
+        Certificate::from_pem(pem).expect("fixture certificate")
+    }
+
+    #[test]
+    fn verdicts_for_listed_and_unlisted_certificates() {
+        let ca = cert(include_str!("testdata/ca.pem"));
+        let good = cert(include_str!("testdata/good.pem"));
+        let bad = cert(include_str!("testdata/bad.pem"));
+        let crl = CertificateList::from_pem(include_str!("testdata/ca.crl")).expect("fixture CRL");
+        let issuer = CrlIssuer {
+            name: ca.tbs_certificate().subject(),
+            spki: ca.tbs_certificate().subject_public_key_info(),
+            certificate: Some(&ca),
+        };
+        let now = OffsetDateTime::now_utc();
+        assert_eq!(check(&good, &issuer, &crl, now), Ok(CrlVerdict::NotRevoked));
+        match check(&bad, &issuer, &crl, now) {
+            Ok(CrlVerdict::Revoked { reason, .. }) => {
+                assert_eq!(reason.as_deref(), Some("KeyCompromise"))
+            }
+            other => panic!("expected revoked, got {other:?}"),
+        }
+        // Signed by another key: unusable.
+        let other = good.tbs_certificate().subject_public_key_info();
+        let forged = CrlIssuer {
+            name: ca.tbs_certificate().subject(),
+            spki: other,
+            certificate: None,
+        };
+        assert!(check(&good, &forged, &crl, now).is_err_and(|e| e.contains("signature")));
+        // Another issuer's name: unusable.
+        let wrong = CrlIssuer {
+            name: good.tbs_certificate().subject(),
+            spki: ca.tbs_certificate().subject_public_key_info(),
+            certificate: None,
+        };
+        assert!(check(&good, &wrong, &crl, now).is_err_and(|e| e.contains("issuer")));
+        // Past nextUpdate: unusable.
+        let far = now + time::Duration::days(365 * 200);
+        assert!(check(&good, &issuer, &crl, far).is_err_and(|e| e.contains("nextUpdate")));
+    }
+}

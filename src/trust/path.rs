@@ -829,3 +829,75 @@ fn ca_check(c: &Certificate) -> TrustCheck {
         .about(subject)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use der::DecodePem;
+
+    fn cert(pem: &str) -> Certificate {
+        Certificate::from_pem(pem).expect("fixture certificate")
+    }
+
+    fn fixtures() -> (Certificate, Certificate, Certificate, CertificateList) {
+        (
+            cert(include_str!("testdata/ca.pem")),
+            cert(include_str!("testdata/good.pem")),
+            cert(include_str!("testdata/bad.pem")),
+            CertificateList::from_pem(include_str!("testdata/ca.crl")).expect("fixture CRL"),
+        )
+    }
+
+    fn run(leaf: &Certificate, anchors: &[TrustAnchor], crls: &[CertificateList]) -> PathReport {
+        let input = PathInput {
+            leaf,
+            intermediates: &[],
+            anchors,
+            crls,
+            at: OffsetDateTime::now_utc(),
+        };
+        validate(&input, &PathOptions::default())
+    }
+
+    #[test]
+    fn direct_child_of_the_anchor() {
+        let (ca, good, bad, crl) = fixtures();
+        let anchors = [TrustAnchor::from_certificate(ca)];
+        let r = run(&good, &anchors, std::slice::from_ref(&crl));
+        assert!(r.trusted(), "{:?}", r.checks);
+        assert_eq!(r.path.as_ref().map(Vec::len), Some(2));
+        assert_eq!(
+            r.path.as_ref().map(|p| p[0].key.clone()),
+            Some("EC P-256".into())
+        );
+        let r = run(&bad, &anchors, &[crl]);
+        assert!(!r.trusted());
+        assert!(r.checks.iter().any(|c| c.code == 605 && c.is_fail()));
+    }
+
+    #[test]
+    fn leaf_installed_as_anchor_and_no_anchor() {
+        let (ca, good, _, _) = fixtures();
+        let r = run(&good, &[TrustAnchor::from_certificate(good.clone())], &[]);
+        assert!(r.trusted());
+        let r = run(&good, &[], &[]);
+        assert!(!r.trusted());
+        assert!(matches!(r.checks[0].outcome, Outcome::NotEvaluated(_)));
+        // An anchor that did not issue it: no path, and the report says so.
+        let r = run(&ca, &[TrustAnchor::from_certificate(good)], &[]);
+        assert!(!r.trusted());
+        assert!(r.checks.iter().any(|c| c.code == 601 && c.is_fail()));
+    }
+
+    #[test]
+    fn offline_crl_dp_absent_is_information() {
+        let (ca, good, _, _) = fixtures();
+        let r = run(&good, &[TrustAnchor::from_certificate(ca)], &[]);
+        assert!(r.trusted());
+        assert!(
+            r.checks
+                .iter()
+                .any(|c| c.code == 605 && c.outcome == Outcome::Info)
+        );
+    }
+}
