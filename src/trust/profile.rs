@@ -388,7 +388,7 @@ fn check_key_usage(cert: &Certificate, role: Role) -> TrustCheck {
         Ok(None) => return TrustCheck::new(508, Outcome::Pass, "keyUsage absent: no restriction"),
         Err(e) => return TrustCheck::new(508, Outcome::Fail, e),
     };
-    let listed = format!("{:?}", ku.0);
+    let listed = key_usage_names(&ku);
     let rsa = matches!(
         cert::key_kind(cert.tbs_certificate().subject_public_key_info()),
         KeyKind::Rsa { .. }
@@ -411,6 +411,27 @@ fn check_key_usage(cert: &Certificate, role: Role) -> TrustCheck {
             Outcome::Fail,
             format!("keyUsage {listed} lacks {needed} for a {role:?}"),
         )
+    }
+}
+
+/// The asserted keyUsage bits by their RFC 5280 names.
+pub fn key_usage_names(ku: &x509_cert::ext::pkix::KeyUsage) -> String {
+    let bits = [
+        (ku.digital_signature(), "digitalSignature"),
+        (ku.non_repudiation(), "nonRepudiation"),
+        (ku.key_encipherment(), "keyEncipherment"),
+        (ku.data_encipherment(), "dataEncipherment"),
+        (ku.key_agreement(), "keyAgreement"),
+        (ku.key_cert_sign(), "keyCertSign"),
+        (ku.crl_sign(), "cRLSign"),
+        (ku.encipher_only(), "encipherOnly"),
+        (ku.decipher_only(), "decipherOnly"),
+    ];
+    let names: Vec<&str> = bits.iter().filter(|(on, _)| *on).map(|(_, n)| *n).collect();
+    if names.is_empty() {
+        "(none)".into()
+    } else {
+        names.join(",")
     }
 }
 
