@@ -31,7 +31,7 @@ pub struct ValidateArgs {
     /// CRL (DER or PEM) to check revocation with; repeatable.
     #[arg(long, value_name = "FILE")]
     pub crl: Vec<PathBuf>,
-    /// Password of a PKCS#12 recipient key.
+    /// Password of an encrypted recipient key (encrypted PKCS#8 now; PKCS#12 later).
     #[arg(long, value_name = "PW")]
     pub password: Option<String>,
     /// Allow network fetches (AIA, CRL distribution points).
@@ -141,7 +141,9 @@ pub fn load_options(args: &ValidateArgs) -> Result<ValidationOptions, ValidateEr
         ..ValidationOptions::default()
     };
     for p in &args.recipient_key {
-        options.recipient_keys.push(load_key(p)?);
+        options
+            .recipient_keys
+            .push(load_key(p, args.password.as_deref())?);
     }
     for p in &args.recipient_cert {
         options.recipient_certs.extend(load_certificates(p)?);

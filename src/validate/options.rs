@@ -66,19 +66,41 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, ValidateError> {
     })
 }
 
-/// Reads a recipient key: PKCS#8 or PKCS#1 PEM/DER; `.p12`/`.pfx` (or DER that looks like a
-/// PFX) is kept as a PKCS#12 placeholder.
-pub fn load_key(path: &Path) -> Result<RecipientKey, ValidateError> {
+/// Reads a recipient key: PKCS#8 (encrypted PKCS#8 with `password`) or PKCS#1, PEM or DER;
+/// `.p12`/`.pfx`, or DER that looks like a PFX, is kept as a PKCS#12 placeholder.
+pub fn load_key(path: &Path, password: Option<&str>) -> Result<RecipientKey, ValidateError> {
     let bytes = read_file(path)?;
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    if ext == "p12" || ext == "pfx" {
+    if ext == "p12" || ext == "pfx" || looks_like_pfx(&bytes) {
         return Ok(RecipientKey::Pkcs12 {
             path: path.to_path_buf(),
         });
+    }
+    let bad = |reason: String| ValidateError::Key {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if bytes.windows(21).any(|w| w == b"ENCRYPTED PRIVATE KEY") {
+        let password =
+            password.ok_or_else(|| bad("the key is encrypted: give its --password".into()))?;
+        let text = std::str::from_utf8(&bytes).map_err(|e| bad(e.to_string()))?;
+        let (_, der) =
+            der::pem::decode_vec(text.trim().as_bytes()).map_err(|e| bad(e.to_string()))?;
+        let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(der.as_slice())
+            .map_err(|e| bad(e.to_string()))?;
+        let plain = info
+            .decrypt(password)
+            .map_err(|e| bad(format!("cannot decrypt with the given password: {e}")))?;
+        return PrivateKey::from_pkcs8_der(plain.as_bytes())
+            .map(|key| RecipientKey::Key {
+                path: path.to_path_buf(),
+                key,
+            })
+            .map_err(|e| bad(e.to_string()));
     }
     match PrivateKey::from_pem_or_der(&bytes) {
         Ok(key) => Ok(RecipientKey::Key {
@@ -90,6 +112,19 @@ pub fn load_key(path: &Path) -> Result<RecipientKey, ValidateError> {
             reason: e.to_string(),
         }),
     }
+}
+
+/// A DER PFX starts SEQUENCE { INTEGER 3, ContentInfo … } (RFC 7292 §4).
+fn looks_like_pfx(bytes: &[u8]) -> bool {
+    let Some((&0x30, rest)) = bytes.split_first() else {
+        return false;
+    };
+    let skip = match rest.first() {
+        Some(l) if *l < 0x80 => 1,
+        Some(l) => 1 + (*l & 0x7f) as usize,
+        None => return false,
+    };
+    rest.get(skip..skip + 3) == Some(&[0x02, 0x01, 0x03][..])
 }
 
 /// Reads one or more certificates from PEM (any number) or a single DER certificate.

@@ -170,3 +170,22 @@ Content-Disposition: attachment; filename=\"ccda.xml\"\r\n\
 \r\n\
 PENsaW5pY2FsRG9jdW1lbnQvPg==\r\n\
 --mix--\r\n";
+
+// Messages made by `openssl cms` for the validator tests.
+pub mod sealing;
+
+/// Adds a party to an existing test PKI (for example an ECDSA signer, or an EC recipient whose
+/// envelope uses key agreement instead of key transport).
+pub fn add_party(pki: &TestPki, name: &str, address: &str, key_args: &[&str]) -> Party {
+    party(pki.dir.path(), name, address, key_args)
+}
+
+/// OpenSSL key-generation arguments for an EC key on `curve` (`P-256`, `P-384`).
+pub fn ec_key_args(curve: &str) -> Vec<String> {
+    vec![
+        "-algorithm".into(),
+        "EC".into(),
+        "-pkeyopt".into(),
+        format!("ec_paramgen_curve:{curve}"),
+    ]
+}

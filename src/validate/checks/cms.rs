@@ -8,6 +8,7 @@ use const_oid::db::rfc5912;
 use x509_cert::Certificate;
 
 use crate::smime::algorithms::oid_name;
+use crate::smime::identity::recipient_matches;
 use crate::smime::verify::SignerReport;
 use crate::smime::{ContentCipher, DigestAlgorithm, EnvelopeInfo, KeyTransport};
 use crate::validate::checks::closed_envelope_reason;
@@ -47,7 +48,7 @@ pub fn run(m: &MessageUnderValidation, options: &ValidationOptions, out: &mut Fi
                 vc401(info, path, out);
                 vc402(info, path, out);
                 vc403(info, path, out);
-                vc404(&env.decryption, info, path, out);
+                vc404(&env.decryption, info, &options.recipient_certs, path, out);
                 vc405(info, path, out);
             }
         },
@@ -213,8 +214,36 @@ fn vc403(info: &EnvelopeInfo, path: &str, out: &mut Findings) {
     );
 }
 
-fn vc404(decryption: &Decryption, info: &EnvelopeInfo, path: &str, out: &mut Findings) {
+fn vc404(
+    decryption: &Decryption,
+    info: &EnvelopeInfo,
+    certs: &[Certificate],
+    path: &str,
+    out: &mut Findings,
+) {
     match decryption {
+        // Without a key, a given certificate still tells whether the envelope names it.
+        Decryption::NotAttempted(why) if !certs.is_empty() => {
+            let named = info.recipients.iter().any(|r| {
+                r.rid
+                    .as_ref()
+                    .is_some_and(|rid| certs.iter().any(|c| recipient_matches(rid, c)))
+            });
+            if named {
+                out.not_evaluated(
+                    "VC-404",
+                    path,
+                    format!("a RecipientInfo names the given certificate; whether it decrypts needs the key ({why})"),
+                );
+            } else {
+                out.fail(
+                    "VC-404",
+                    path,
+                    "no RecipientInfo names the given recipient certificate",
+                    info.recipients.iter().map(|r| r.rid_text.clone()).collect(),
+                );
+            }
+        }
         Decryption::NotAttempted(why) => out.not_evaluated("VC-404", path, why.clone()),
         Decryption::Failed(errors) => out.fail(
             "VC-404",
@@ -626,5 +655,53 @@ mod tests {
             digest_severity(Some(Md5), Profile::Ats12),
             Some(Severity::Error)
         );
+    }
+
+    use crate::validate::finding::Status;
+    use crate::validate::message::MessageUnderValidation;
+
+    fn statuses(raw: &[u8]) -> Vec<(&'static str, Status)> {
+        let options = ValidationOptions::default();
+        let m = MessageUnderValidation::analyse("t", raw, &options);
+        let mut out = Findings::new(Profile::Ds13);
+        crate::validate::checks::smime::run(&m, &mut out);
+        run(&m, &options, &mut out);
+        out.items.iter().map(|f| (f.id, f.status)).collect()
+    }
+
+    fn status(raw: &[u8], id: &str) -> Status {
+        statuses(raw)
+            .into_iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, s)| s)
+            .expect("reported")
+    }
+
+    const HEAD: &str = "Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\n\r\n";
+
+    #[test]
+    fn broken_envelopes_fail_401_and_305() {
+        // base64 of a DER SEQUENCE that is no ContentInfo
+        let not_cms = format!("{HEAD}MAMCAQA=\r\n");
+        assert_eq!(status(not_cms.as_bytes(), "VC-401"), Status::Failed);
+        assert_eq!(status(not_cms.as_bytes(), "VC-305"), Status::Passed);
+        assert_eq!(status(not_cms.as_bytes(), "VC-402"), Status::NotEvaluated);
+        let not_b64 = format!("{HEAD}@@@@ not base64 @@@@\r\n");
+        assert_eq!(status(not_b64.as_bytes(), "VC-305"), Status::Failed);
+        assert_eq!(status(not_b64.as_bytes(), "VC-401"), Status::Failed);
+        let seven_bit = HEAD.replace("Content-Transfer-Encoding: base64\r\n", "");
+        assert_eq!(
+            status(format!("{seven_bit}MAMCAQA=").as_bytes(), "VC-305"),
+            Status::Failed
+        );
+    }
+
+    #[test]
+    fn a_plain_message_is_not_evaluated_not_passed() {
+        for (id, s) in statuses(b"From: a@b.test\r\n\r\nhello\r\n") {
+            if id.starts_with("VC-4") {
+                assert_eq!(s, Status::NotEvaluated, "{id}");
+            }
+        }
     }
 }

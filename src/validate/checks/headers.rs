@@ -604,4 +604,24 @@ mod tests {
         assert_eq!(out.items[0].status, Status::Passed);
         assert_eq!(out.items[1].status, Status::Failed);
     }
+
+    #[test]
+    fn xdm_attachment_needs_the_subject_marker() {
+        let zip = crate::validate::checks::xdm::tests::tiny_zip(&["IHE_XDM/SUBSET01/METADATA.XML"]);
+        let b64 = String::from_utf8(crate::smime::entity::base64_lines(&zip)).expect("ascii");
+        let msg = |subject: &str| {
+            format!(
+                "From: a@b.test\r\nSubject: {subject}\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nhi\r\n--x\r\nContent-Type: application/zip\r\nContent-Transfer-Encoding: base64\r\n\r\n{b64}--x--\r\n"
+            )
+        };
+        let status = |raw: &str| {
+            let e = Entity::parse("message", raw.as_bytes());
+            let mut out = Findings::new(Profile::Ds13);
+            vc112(&e, &e, &mut out);
+            (out.items[0].status, out.items[0].severity)
+        };
+        assert_eq!(status(&msg("XDM/1.0/DDM")).0, Status::Passed);
+        assert_eq!(status(&msg("records")), (Status::Failed, Severity::Warning));
+        assert_eq!(status(GOOD).0, Status::Passed);
+    }
 }

@@ -19,6 +19,17 @@ pub fn run(inputs: &CertInputs, out: &mut Findings) {
 
 /// One VC-6xx check. The lead replaces the body with calls into `crate::trust`.
 pub fn check(id: &'static str, inputs: &CertInputs, out: &mut Findings) {
+    if id == "VC-607" && !inputs.options.online {
+        // Needs no path: it only says that the run was offline, so that a reader knows why
+        // AIA- and CRL-dependent results are not evaluated.
+        out.info(
+            id,
+            &inputs.part_path,
+            "offline: no AIA or CRL distribution point was fetched (use --online); checks that need them report not evaluated",
+            Vec::new(),
+        );
+        return;
+    }
     let reason = if let (None, Some(why)) = (&inputs.signer, &inputs.missing_signer_reason) {
         format!("no signer certificate: {why}")
     } else if inputs.options.anchors.is_empty() && id != "VC-607" {

@@ -10,7 +10,7 @@ use crate::validate::grammar::lexer::Cursor;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DateTime {
     pub value: OffsetDateTime,
-    /// Set when the value parses only with odd spacing, comments or obsolete forms.
+    /// Set when the value parses only with odd spacing (VC-105 makes that a warning).
     pub oddity: Option<String>,
 }
 
@@ -116,17 +116,20 @@ pub fn date_time(value: &str) -> Result<DateTime, String> {
         Some(d) => format!("{d}, {day} {month} {year} {clock} {zone}"),
         None => format!("{day} {month} {year} {clock} {zone}"),
     };
-    let mut odd = Vec::new();
-    if had_comment {
-        odd.push("comments".to_string());
+    // Obsolete forms (RFC 5322 §4.3) must be read but must not be generated: an error for
+    // the sender, reported with the time they denote.
+    if !obsolete.is_empty() {
+        return Err(format!(
+            "obsolete syntax ({}), which RFC 5322 §4 forbids generating; it reads as {value_dt}",
+            obsolete.join(", ")
+        ));
     }
-    odd.extend(obsolete.iter().map(|s| s.to_string()));
-    if !had_comment && value.trim_matches([' ', '\t']) != canonical {
-        odd.push(format!("odd spacing (canonical: {canonical:?})"));
-    }
+    // Comments are legal CFWS; only the spacing of a comment-free value is compared.
+    let oddity = (!had_comment && value.trim_matches([' ', '\t']) != canonical)
+        .then(|| format!("odd spacing (canonical: {canonical:?})"));
     Ok(DateTime {
         value: value_dt,
-        oddity: (!odd.is_empty()).then(|| odd.join(", ")),
+        oddity,
     })
 }
 
@@ -155,25 +158,12 @@ mod tests {
     }
 
     #[test]
-    fn odd_spacing_and_obsolete_forms_are_oddities() {
-        assert!(
-            date_time("Wed,25 Nov 2026  10:00:00 +0000")
-                .unwrap()
-                .oddity
-                .is_some()
-        );
-        assert!(
-            date_time("Wed, 25 Nov 2026 10:00:00 GMT")
-                .unwrap()
-                .oddity
-                .is_some()
-        );
-        assert!(
-            date_time("Wed, 25 Nov 26 10:00:00 +0000")
-                .unwrap()
-                .oddity
-                .is_some()
-        );
+    fn odd_spacing_is_an_oddity_and_obsolete_forms_are_errors() {
+        let odd = |v: &str| date_time(v).map(|d| d.oddity.is_some());
+        assert_eq!(odd("Wed,25 Nov 2026  10:00:00 +0000"), Ok(true));
+        assert_eq!(odd("Wed, 25 Nov 2026 10:00:00 +0000 (UTC)"), Ok(false));
+        assert!(date_time("Wed, 25 Nov 2026 10:00:00 GMT").is_err());
+        assert!(date_time("Wed, 25 Nov 26 10:00:00 +0000").is_err());
     }
 
     #[test]

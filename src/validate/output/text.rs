@@ -52,14 +52,12 @@ pub fn render(report: &Report, out: &mut dyn Write, colour: bool) -> std::io::Re
         for part in parts {
             writeln!(out, "{}", style.paint("4", part))?;
             for f in m.findings.iter().filter(|f| f.part_path == part) {
-                writeln!(
-                    out,
-                    "  {}{} [{}] {}",
-                    style.label(f),
-                    f.id,
-                    f.requirement_ids.join(","),
-                    f.message
-                )?;
+                let reqs = if f.requirement_ids.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", f.requirement_ids.join(","))
+                };
+                writeln!(out, "  {}{}{} {}", style.label(f), f.id, reqs, f.message)?;
                 for e in &f.evidence {
                     writeln!(out, "        {}", style.paint("2", e))?;
                 }
