@@ -498,3 +498,180 @@ fn readme(spec: &PkiSpec, epoch: OffsetDateTime) -> String {
         cas = cas.join("\n"),
     )
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::pki::store::ReferencePki;
+    use der::Decode;
+    use x509_cert::crl::CertificateList;
+    use x509_cert::ext::pkix::{AuthorityKeyIdentifier, SubjectKeyIdentifier};
+
+    /// A small PKI with EC keys, so that the tests do not wait for RSA key generation.
+    pub(crate) const SMALL_SPEC: &str = r#"
+epoch = "2026-11-01T00:00:00Z"
+base_url = "http://pki.example.test"
+anchor = "root"
+crl_next_update_days = 30
+pkcs12_iterations = 16
+[validity.valid]
+not_before_days = 0
+not_after_days = 3653
+[validity.expired]
+not_before_days = -365
+not_after_days = -365
+[[credential]]
+name = "root"
+issuer = "self"
+ca = true
+key = "p256"
+purpose = "root"
+[[credential]]
+name = "inter"
+issuer = "root"
+ca = true
+key = "p256"
+aia_p7c = true
+purpose = "intermediate"
+[[credential]]
+name = "leaf"
+issuer = "inter"
+key = "p256"
+address = "a@example.test"
+purpose = "leaf"
+[[credential]]
+name = "revoked"
+issuer = "inter"
+key = "p256"
+domain = "example.test"
+revoked = { reason = "key-compromise", days = -1 }
+purpose = "revoked"
+[[credential]]
+name = "old"
+issuer = "root"
+key = "p256"
+validity = "expired"
+omit = ["key-usage"]
+purpose = "expired"
+"#;
+
+    #[test]
+    fn generation_is_reproducible_and_complete() {
+        let a = tempfile::tempdir().expect("tempdir");
+        let b = tempfile::tempdir().expect("tempdir");
+        let ma = generate(SMALL_SPEC, None, a.path()).expect("generate a");
+        let mb = generate(SMALL_SPEC, None, b.path()).expect("generate b");
+        assert_eq!(ma, mb);
+        for f in &ma.files {
+            let x = std::fs::read(a.path().join(&f.path)).expect("file a");
+            let y = std::fs::read(b.path().join(&f.path)).expect("file b");
+            assert_eq!(x, y, "{} differs", f.path);
+        }
+        // The manifest names exactly the files on disk.
+        let mut on_disk = Vec::new();
+        walk(a.path(), a.path(), &mut on_disk);
+        on_disk.sort();
+        let listed: Vec<String> = ma.files.iter().map(|f| f.path.clone()).collect();
+        assert_eq!(on_disk, listed);
+        assert!(listed.contains(&"inter.p7c".to_string()));
+        assert!(!listed.contains(&"root.p7c".to_string()));
+    }
+
+    #[test]
+    fn serials_count_per_issuer_and_dates_follow_classes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let m = generate(SMALL_SPEC, None, dir.path()).expect("generate");
+        let serial = |n: &str| m.credentials.iter().find(|c| c.name == n).map(|c| c.serial);
+        assert_eq!(serial("root"), Some(1));
+        assert_eq!(serial("inter"), Some(2));
+        assert_eq!(serial("old"), Some(3));
+        assert_eq!(serial("leaf"), Some(1));
+        assert_eq!(serial("revoked"), Some(2));
+        let old = m.credentials.iter().find(|c| c.name == "old").expect("old");
+        assert_eq!(old.not_before, old.not_after);
+        assert_eq!(old.not_after, "2025-11-01T00:00:00Z");
+        assert_eq!(old.key_usage, None);
+        let leaf = m
+            .credentials
+            .iter()
+            .find(|c| c.name == "leaf")
+            .expect("leaf");
+        assert_eq!(
+            leaf.aia_url.as_deref(),
+            Some("http://pki.example.test/inter.p7c")
+        );
+        assert_eq!(leaf.san, vec!["email:a@example.test".to_string()]);
+    }
+
+    #[test]
+    fn intermediate_crl_names_the_intermediate_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        generate(SMALL_SPEC, None, dir.path()).expect("generate");
+        let pki = ReferencePki::load(dir.path()).expect("load");
+        let inter = pki.ca("inter").expect("inter");
+        let crl = CertificateList::from_der(pki.crl_der("inter").expect("crl")).expect("decode");
+        let aki = crl
+            .tbs_cert_list
+            .crl_extensions
+            .iter()
+            .flatten()
+            .find(|e| e.extn_id == const_oid::db::rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER)
+            .map(|e| AuthorityKeyIdentifier::from_der(e.extn_value.as_bytes()).expect("aki"))
+            .expect("CRL has an AKI");
+        let (_, ski) = inter
+            .certificate
+            .tbs_certificate()
+            .get_extension::<SubjectKeyIdentifier>()
+            .expect("ext")
+            .expect("SKI");
+        assert_eq!(aki.key_identifier, Some(ski.0));
+        let revoked = crl.tbs_cert_list.revoked_certificates.expect("entries");
+        assert_eq!(revoked.len(), 1);
+        assert_eq!(
+            revoked[0].serial_number,
+            *pki.credential("revoked")
+                .expect("revoked")
+                .certificate
+                .tbs_certificate()
+                .serial_number()
+        );
+    }
+
+    #[test]
+    fn store_answers_chain_anchor_and_ca() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        generate(SMALL_SPEC, None, dir.path()).expect("generate");
+        let pki = ReferencePki::load(dir.path()).expect("load");
+        let chain: Vec<&str> = pki
+            .chain("leaf")
+            .expect("chain")
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(chain, ["leaf", "inter", "root"]);
+        assert_eq!(pki.anchor().map(|c| c.name.as_str()), Some("root"));
+        assert!(pki.ca("leaf").is_none());
+        assert!(pki.credential("nope").is_none());
+        assert!(pki.credential("leaf").expect("leaf").pkcs12_path.exists());
+    }
+
+    #[test]
+    fn missing_folder_is_a_typed_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert!(matches!(
+            ReferencePki::load(dir.path().join("nothing")),
+            Err(PkiError::Io { .. })
+        ));
+    }
+
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).expect("read_dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else if let Ok(rel) = p.strip_prefix(root) {
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+}

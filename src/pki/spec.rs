@@ -355,7 +355,7 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_refused() {
-        let text = EMBEDDED_SPEC.replace("purpose =", "purpos =");
+        let text = EMBEDDED_SPEC.replacen("ca = true", "ca = true\ncolour = \"red\"", 1);
         assert!(PkiSpec::parse(&text).is_err());
     }
 }
