@@ -65,6 +65,7 @@ pub fn generate(
         Some(e) => e,
         None => parse_epoch(&spec.epoch)?,
     };
+    let previous = previous_files(out_dir);
     let keys = generate_keys(&spec)?;
     let mut out = Output::new(out_dir)?;
 
@@ -175,7 +176,7 @@ pub fn generate(
             ),
         ] {
             let path = format!("{dir}/{file}");
-            out.write(&path, bytes, &purpose)?;
+            out.write_for(Some(&c.name), &path, bytes, &purpose)?;
             entry.files.push(path);
         }
     }
@@ -187,7 +188,8 @@ pub fn generate(
             .get(&ca.name)
             .ok_or_else(|| PkiError::SpecInvalid(format!("{} was not issued", ca.name)))?;
         let der = me.cert.to_der().map_err(PkiError::der(&ca.name))?;
-        out.write(
+        out.write_for(
+            Some(&ca.name),
             &format!("{}.cer", ca.name),
             &der,
             &format!(
@@ -197,7 +199,8 @@ pub fn generate(
         )?;
         if ca.aia_p7c {
             let p7c = build_p7c(std::slice::from_ref(&me.cert))?;
-            out.write(
+            out.write_for(
+                Some(&ca.name),
                 &format!("{}.p7c", ca.name),
                 &p7c,
                 &format!(
@@ -221,7 +224,8 @@ pub fn generate(
         let next_update = plus_days(epoch, spec.crl_next_update_days);
         let crl = build_crl(&me.cert, &me.key, CRL_NUMBER, epoch, next_update, &revoked)?;
         let path = format!("{}.crl", ca.name);
-        out.write(
+        out.write_for(
+            Some(&ca.name),
             &path,
             &crl.to_der().map_err(PkiError::der(&path))?,
             &format!(
@@ -280,6 +284,7 @@ pub fn generate(
     files.push(FileEntry {
         path: MANIFEST_FILE.into(),
         purpose: "this list: every file and credential of the set".into(),
+        credential: None,
         sha256: None,
     });
     files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -299,7 +304,44 @@ pub fn generate(
     json.push('\n');
     let path = out_dir.join(MANIFEST_FILE);
     std::fs::write(&path, json).map_err(|e| PkiError::io(path, e))?;
+    remove_stale(out_dir, &previous, &manifest)?;
     Ok(manifest)
+}
+
+/// Files the previous run listed in its manifest (empty when there is none).
+fn previous_files(out_dir: &Path) -> Vec<String> {
+    std::fs::read(out_dir.join(MANIFEST_FILE))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Manifest>(&bytes).ok())
+        .map(|m| m.files.into_iter().map(|f| f.path).collect())
+        .unwrap_or_default()
+}
+
+/// A credential renamed or dropped from the description must not linger in a committed set:
+/// remove what the previous manifest listed and this one does not (nothing else is touched).
+fn remove_stale(out_dir: &Path, previous: &[String], manifest: &Manifest) -> Result<(), PkiError> {
+    let current: std::collections::BTreeSet<&str> =
+        manifest.files.iter().map(|f| f.path.as_str()).collect();
+    for rel in previous {
+        // Paths come from a file on disk: only plain relative paths are acted upon.
+        let plain = Path::new(rel)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if current.contains(rel.as_str()) || !plain {
+            continue;
+        }
+        let path = out_dir.join(rel);
+        if path.is_file() {
+            std::fs::remove_file(&path).map_err(|e| PkiError::io(&path, e))?;
+        }
+        if let Some(parent) = path.parent()
+            && parent != out_dir
+        {
+            // Only succeeds when the folder is empty, which is what we want.
+            let _ = std::fs::remove_dir(parent);
+        }
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -452,6 +494,16 @@ impl<'a> Output<'a> {
     }
 
     fn write(&mut self, rel: &str, bytes: &[u8], purpose: &str) -> Result<(), PkiError> {
+        self.write_for(None, rel, bytes, purpose)
+    }
+
+    fn write_for(
+        &mut self,
+        credential: Option<&str>,
+        rel: &str,
+        bytes: &[u8],
+        purpose: &str,
+    ) -> Result<(), PkiError> {
         let path = self.dir.join(rel);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| PkiError::io(parent, e))?;
@@ -460,6 +512,7 @@ impl<'a> Output<'a> {
         self.files.push(FileEntry {
             path: rel.to_string(),
             purpose: purpose.to_string(),
+            credential: credential.map(str::to_string),
             sha256: Some(hex(&Sha256::digest(bytes))),
         });
         Ok(())
@@ -653,6 +706,26 @@ purpose = "expired"
         assert!(pki.ca("leaf").is_none());
         assert!(pki.credential("nope").is_none());
         assert!(pki.credential("leaf").expect("leaf").pkcs12_path.exists());
+    }
+
+    #[test]
+    fn regeneration_removes_what_the_description_dropped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        generate(SMALL_SPEC, None, dir.path()).expect("generate");
+        let mut stranger = dir.path().join("leaf");
+        stranger.push("notes.txt");
+        std::fs::write(&stranger, "mine").expect("write");
+        let smaller = SMALL_SPEC.replace("name = \"old\"", "name = \"older\"");
+        generate(&smaller, None, dir.path()).expect("regenerate");
+        assert!(
+            !dir.path().join("old").exists(),
+            "stale credential folder left behind"
+        );
+        assert!(dir.path().join("older").join(CERT_PEM).exists());
+        assert!(
+            stranger.exists(),
+            "a file the manifest never listed was removed"
+        );
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub struct FileEntry {
     /// Relative to the set's folder, `/`-separated.
     pub path: String,
     pub purpose: String,
+    /// The credential (or CA) the file belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
     /// Absent only for `manifest.json` itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,

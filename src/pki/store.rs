@@ -111,7 +111,13 @@ impl ReferencePki {
             hash.get(..16).unwrap_or(&hash)
         ));
         if !cache.join(super::generate::MANIFEST_FILE).exists() {
-            generate(EMBEDDED_SPEC, None, &cache)?;
+            // Generate beside it and rename, so a concurrent process never sees half a set.
+            let tmp = cache.with_extension(format!("tmp{}", std::process::id()));
+            generate(EMBEDDED_SPEC, None, &tmp)?;
+            if std::fs::rename(&tmp, &cache).is_err() {
+                // Another process won the race; its set is byte-identical to ours.
+                let _ = std::fs::remove_dir_all(&tmp);
+            }
         }
         Self::load(cache)
     }
