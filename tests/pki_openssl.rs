@@ -395,6 +395,99 @@ fn default_set_loads_with_matching_keys() {
     assert!(pki.credentials().count() > 80);
 }
 
+/// CAs with ECDSA keys (the committed set has only RSA CAs): signatures, CRLs and PKCS#12 made
+/// by the same code must satisfy OpenSSL too.
+#[test]
+fn ecdsa_issuers_produce_valid_chains_and_crls() {
+    const SPEC: &str = r#"
+epoch = "2026-01-01T00:00:00Z"
+base_url = "http://pki.example.test"
+anchor = "root"
+crl_next_update_days = 3653
+pkcs12_iterations = 64
+[validity.valid]
+not_before_days = 0
+not_after_days = 3653
+[[credential]]
+name = "root"
+issuer = "self"
+ca = true
+key = "p384"
+signature = "sha384"
+purpose = "root"
+[[credential]]
+name = "inter"
+issuer = "root"
+ca = true
+key = "p256"
+signature = "sha384"
+purpose = "intermediate, signed by the P-384 root"
+[[credential]]
+name = "leaf"
+issuer = "inter"
+key = "p256"
+address = "a@example.test"
+purpose = "leaf"
+[[credential]]
+name = "gone"
+issuer = "inter"
+key = "p256"
+address = "b@example.test"
+revoked = { reason = "superseded", days = -1 }
+purpose = "revoked leaf"
+"#;
+    let dir = tempfile::tempdir().expect("tempdir");
+    direct_conformance::pki::generate(SPEC, None, dir.path()).expect("generate");
+    let d = dir.path();
+    let mut pem = String::new();
+    for ca in ["root", "inter"] {
+        let out = run(
+            "openssl",
+            &["crl", "-inform", "DER", "-in", &format!("{ca}.crl")],
+            d,
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        pem.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    std::fs::write(d.join("crls.pem"), pem).expect("write");
+    let check = |leaf: &str| {
+        run(
+            "openssl",
+            &[
+                "verify",
+                "-CAfile",
+                "root/cert.pem",
+                "-untrusted",
+                "inter/cert.pem",
+                "-crl_check_all",
+                "-CRLfile",
+                "crls.pem",
+                &format!("{leaf}/cert.pem"),
+            ],
+            d,
+        )
+    };
+    let out = check("leaf");
+    assert!(out.status.success(), "{}", text(&out));
+    let out = check("gone");
+    assert!(text(&out).contains("certificate revoked"), "{}", text(&out));
+    let pass = format!("pass:{PKCS12_PASSWORD}");
+    let out = run(
+        "openssl",
+        &[
+            "pkcs12",
+            "-info",
+            "-noout",
+            "-in",
+            "leaf/bundle.p12",
+            "-passin",
+            &pass,
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+}
+
 fn files_under(root: &Path) -> BTreeSet<String> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
         for e in std::fs::read_dir(dir).expect("read_dir").flatten() {

@@ -303,23 +303,34 @@ mod tests {
     #[test]
     fn embedded_spec_parses_and_names_the_catalogue_credentials() {
         let spec = PkiSpec::embedded().expect("embedded spec");
-        for name in [
-            "direct.test_ca_root",
-            "direct.test_ca_intermediate1",
-            "direct.test_ca_intermediate2",
-            "direct.test_ca_untrusted",
-            "direct.test_ca_bundle",
-            "D1_valA",
-            "D14_valA",
-            "D17_invB",
-            "D18_valA",
-            "D22_invS",
-            "D30_valA",
-            "D33_valA",
-            "D34_invA",
-        ] {
+        // Every credential of catalogue §a.1, §a.4 and §a.8.
+        let catalogue = "direct.test_ca_root direct.test_ca_intermediate1 \
+            direct.test_ca_intermediate2 direct.test_ca_untrusted direct.test_ca_bundle \
+            D1_valA D1_invB D1_invC D1_invD D2_valB D2_invC D2_invD D3_valC D3_invD D4_valD \
+            D5_invA D6_invB D7_invC D8_invD D9_valA D9_invA D10_valE D14_valA D15_valC D15_invE \
+            D16_valC D16_valE D17_invB D17_invC D17_valA D17_invD D18_valA D18_invB D19_invA \
+            D20_invA D21_invA D22_invS D22_valA D23_valA D24_valC D25_valC D26_valC D27_valA \
+            D28_valA D29_valA D30_valA D31_valB D32_valC D33_valA D34_invA";
+        for name in catalogue.split_whitespace() {
             assert!(spec.credential(name).is_some(), "{name} missing");
         }
+        let revoked: Vec<&str> = spec
+            .credentials
+            .iter()
+            .filter(|c| c.revoked.is_some() && c.issuer == "direct.test_ca_root")
+            .map(|c| c.name.as_str())
+            .collect();
+        for name in ["D17_invB", "D17_invC", "D34_invA", "sender_revoked"] {
+            assert!(revoked.contains(&name), "{name} not on the root CRL");
+        }
+        assert_eq!(
+            spec.credential("D18_valA").map(|c| c.issuer.as_str()),
+            Some("direct.test_ca_intermediate1")
+        );
+        assert_eq!(
+            spec.credential("D33_valA").map(|c| c.issuer.as_str()),
+            Some("direct.test_ca_intermediate2")
+        );
         assert_eq!(
             spec.credential("D14_valA").map(|c| c.key),
             Some(KeySpec::Rsa4096)
