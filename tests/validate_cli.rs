@@ -687,3 +687,61 @@ fn lf_only_files_are_a_warning_not_an_error() {
     assert_eq!(outer.len(), 1);
     assert_eq!(outer[0]["severity"], "warning");
 }
+
+/// Every catalogue check is reported on at least one of a good message, an MDN and a DSN
+/// (each signed and encrypted by OpenSSL), and every reported id is in the catalogue.
+#[test]
+fn every_catalogue_check_is_reported() {
+    use direct_conformance::validate::options::{RecipientKey, ValidationOptions};
+    use direct_conformance::validate::{CATALOGUE, validate_message};
+    use std::collections::BTreeSet;
+
+    let pki = test_pki();
+    let d = pki.dir.path();
+    let wrap = |m: &str| {
+        let mut e = b"Content-Type: message/rfc822\r\n\r\n".to_vec();
+        e.extend_from_slice(m.as_bytes());
+        e
+    };
+    let mdn = "From: bob@sut.direct.test\r\nTo: alice@hisp.direct.test\r\nSubject: Processed\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\nMessage-ID: <mdn-1@sut.direct.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=disposition-notification; boundary=r\r\n\r\n--r\r\nContent-Type: text/plain\r\n\r\nProcessed.\r\n--r\r\nContent-Type: message/disposition-notification\r\n\r\nReporting-UA: sut.direct.test; HISP\r\nFinal-Recipient: rfc822; bob@sut.direct.test\r\nOriginal-Message-ID: <interop-1@hisp.direct.test>\r\nDisposition: automatic-action/MDN-sent-automatically; processed\r\n\r\n--r--\r\n";
+    let dsn = "From: postmaster@sut.direct.test\r\nTo: alice@hisp.direct.test\r\nSubject: Undeliverable\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\nMessage-ID: <dsn-1@sut.direct.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n--r\r\nContent-Type: text/plain\r\nContent-ID: <t1@sut.direct.test>\r\n\r\nNot delivered.\r\n--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; sut.direct.test\r\n\r\nFinal-Recipient: rfc822; nobody@sut.direct.test\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--r\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <interop-1@hisp.direct.test>\r\n\r\n--r--\r\n";
+    let messages = [
+        make(d, &Recipe::default()),
+        make(
+            d,
+            &Recipe {
+                entity: wrap(mdn),
+                ..Recipe::default()
+            },
+        ),
+        make(
+            d,
+            &Recipe {
+                entity: wrap(dsn),
+                ..Recipe::default()
+            },
+        ),
+    ];
+    let key = direct_conformance::keys::PrivateKey::from_pem_or_der(
+        &std::fs::read(&pki.bob.key_path).expect("key"),
+    )
+    .expect("key parses");
+    let options = ValidationOptions {
+        recipient_keys: vec![RecipientKey::Key {
+            path: pki.bob.key_path.clone(),
+            key,
+        }],
+        ..ValidationOptions::default()
+    };
+    let mut seen = BTreeSet::new();
+    for (i, m) in messages.iter().enumerate() {
+        let report = validate_message("m", m, &options);
+        let errors: Vec<_> = report.findings.iter().filter(|f| f.is_error()).collect();
+        assert!(errors.is_empty(), "message {i}: {errors:?}");
+        seen.extend(report.findings.iter().map(|f| f.id));
+    }
+    let catalogue: BTreeSet<&str> = CATALOGUE.iter().map(|c| c.id).collect();
+    let missing: Vec<_> = catalogue.difference(&seen).collect();
+    assert!(missing.is_empty(), "never reported: {missing:?}");
+    assert!(seen.is_subset(&catalogue));
+}

@@ -168,3 +168,21 @@ fn mutations_never_panic() {
         );
     }
 }
+
+#[test]
+fn mutated_notifications_and_plain_text_never_panic() {
+    let mdn = "From: bob@sut.direct.test\r\nTo: alice@hisp.direct.test\r\nSubject: Processed\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\nMessage-ID: <mdn-1@sut.direct.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=disposition-notification; boundary=r\r\n\r\n--r\r\nContent-Type: text/plain\r\n\r\nProcessed.\r\n--r\r\nContent-Type: message/disposition-notification\r\n\r\nReporting-UA: sut.direct.test; HISP\r\nFinal-Recipient: rfc822; bob@sut.direct.test\r\nOriginal-Message-ID: <1@hisp.direct.test>\r\nDisposition: automatic-action/MDN-sent-automatically; failed\r\nFailure: x\r\nX-DIRECT-FINAL-DESTINATION-DELIVERY:\r\n\r\n--r--\r\n";
+    let dsn = "From: postmaster@sut.direct.test\r\nTo: alice@hisp.direct.test\r\nResent-Date: Wed, 25 Nov 2026 10:00:00 +0000\r\nResent-From: a@b.test\r\nReceived: from a by b; Wed, 25 Nov 2026 10:00:00 +0000\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"r:x\"\r\n\r\n--r:x\r\nContent-Type: text/plain; charset=\"us-ascii\"\r\nContent-Disposition: inline\r\nContent-ID: <a@b>\r\n\r\nNo.\r\n--r:x\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; sut.direct.test\r\n\r\nFinal-Recipient: rfc822; nobody@sut.direct.test\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--r:x\r\nContent-Type: message/rfc822\r\n\r\nMessage-ID: <1@hisp.direct.test>\r\n\r\nbody\r\n--r:x--\r\n";
+    let options = ValidationOptions::default();
+    let mut rng = Mutator(0xD15C0);
+    for (name, text) in [
+        ("mdn", mdn),
+        ("dsn", dsn),
+        ("plain", common::SAMPLE_MESSAGE),
+    ] {
+        for _ in 0..700 {
+            let (label, raw) = rng.mutate(text.as_bytes());
+            must_not_panic(&format!("{name} {label}"), &raw, &options);
+        }
+    }
+}

@@ -10,7 +10,54 @@ use crate::validate::options::ValidationOptions;
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct MessageReport {
     pub source: String,
+    pub overview: Overview,
     pub findings: Vec<Finding>,
+}
+
+/// What the message is, in a few facts, so that a report names it without its findings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Overview {
+    pub size: usize,
+    /// The outer header's Message-ID, From, To as written (None when absent).
+    pub message_id: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// The Subject of the wrapped message, else of the outer one.
+    pub subject: Option<String>,
+    /// The outer entity is application/pkcs7-mime.
+    pub encrypted: bool,
+    pub decrypted: bool,
+    /// A multipart/signed layer was found (after decryption, or in clear).
+    pub signed: bool,
+    /// The signed content is a wrapped message/rfc822.
+    pub wrapped: bool,
+    /// `mdn` or `dsn` when the content is such a report.
+    pub notification: Option<&'static str>,
+}
+
+impl Overview {
+    pub fn of(m: &MessageUnderValidation) -> Self {
+        let outer = |name: &str| m.outer.header.value(name).map(str::to_string);
+        Overview {
+            size: m.raw.len(),
+            message_id: outer("Message-ID"),
+            from: outer("From"),
+            to: outer("To"),
+            subject: m
+                .inner()
+                .and_then(|i| i.header.value("Subject"))
+                .map(str::to_string)
+                .or_else(|| outer("Subject")),
+            encrypted: m.envelope.is_some(),
+            decrypted: m.decrypted.is_some(),
+            signed: m.signature.is_some(),
+            wrapped: m.inner().is_some(),
+            notification: checks::report::find(m).map(|r| match r.kind {
+                checks::report::ReportKind::Mdn => "mdn",
+                checks::report::ReportKind::Dsn => "dsn",
+            }),
+        }
+    }
 }
 
 /// Collects findings; severities and requirement ids come from the catalogue and the profile.
@@ -142,6 +189,7 @@ pub fn validate_message(source: &str, raw: &[u8], options: &ValidationOptions) -
     checks::dsn::run(&m, &mut out);
     MessageReport {
         source: source.to_string(),
+        overview: Overview::of(&m),
         findings: out.items,
     }
 }

@@ -14,14 +14,11 @@ pub fn run(m: &MessageUnderValidation, out: &mut Findings) {
     if let Some(inner) = m.inner() {
         message_header(inner, out);
         vc115(&m.outer, inner, out);
-    } else if m.signed_part().is_some() {
-        out.not_evaluated(
-            "VC-115",
-            &m.outer.path,
-            "not applicable: the message is not wrapped",
-        );
-    } else {
+    } else if m.envelope.is_some() && m.decrypted.is_none() {
         out.not_evaluated("VC-115", &m.outer.path, closed_envelope_reason(m));
+    } else {
+        let why = "not applicable: the message is not wrapped";
+        out.not_evaluated("VC-115", &m.outer.path, why);
     }
     match m.payload() {
         Some(payload) => {

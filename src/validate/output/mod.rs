@@ -8,7 +8,7 @@ pub mod text;
 
 use serde::Serialize;
 
-use crate::validate::engine::MessageReport;
+use crate::validate::engine::{MessageReport, Overview};
 use crate::validate::finding::{Finding, Profile, Severity, Status};
 
 /// The output format of `validate`.
@@ -52,6 +52,7 @@ impl Summary {
 #[derive(Clone, Debug, Serialize)]
 pub struct MessageSection {
     pub source: String,
+    pub overview: Overview,
     pub summary: Summary,
     pub findings: Vec<Finding>,
 }
@@ -78,6 +79,7 @@ impl Report {
             .into_iter()
             .map(|r| MessageSection {
                 source: r.source,
+                overview: r.overview,
                 summary: Summary::of(&r.findings),
                 findings: r.findings,
             })
@@ -91,5 +93,63 @@ impl Report {
             messages,
             summary,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::engine::validate_message;
+    use crate::validate::options::ValidationOptions;
+
+    fn report() -> Report {
+        let raw = b"From: a@b.test\r\nSubject: <script>\r\n\r\nhello\r\n";
+        let r = validate_message("<x>.eml", raw, &ValidationOptions::default());
+        Report::new(Profile::Ds13, "2026-11-25T10:00:00Z".into(), vec![r])
+    }
+
+    #[test]
+    fn summary_counts_every_status() {
+        let r = report();
+        let s = r.summary;
+        let total: usize = r.messages[0].findings.len();
+        assert_eq!(
+            s.passed + s.errors + s.warnings + s.notes + s.not_evaluated + s.info,
+            total
+        );
+        assert!(s.errors > 0, "a plain message is not a Direct message");
+        assert_eq!(r.messages[0].overview.subject.as_deref(), Some("<script>"));
+    }
+
+    #[test]
+    fn text_colour_only_when_asked() {
+        let r = report();
+        let mut plain = Vec::new();
+        text::render(&r, &mut plain, false).expect("render");
+        let mut coloured = Vec::new();
+        text::render(&r, &mut coloured, true).expect("render");
+        assert!(!plain.contains(&0x1b));
+        assert!(coloured.contains(&0x1b));
+        let plain = String::from_utf8(plain).expect("utf-8");
+        assert!(plain.contains("ERROR VC-301"));
+        assert!(plain.contains("error(s)"));
+    }
+
+    #[test]
+    fn json_and_html_render() {
+        let r = report();
+        let mut j = Vec::new();
+        json::render(&r, &mut j).expect("render");
+        let v: serde_json::Value = serde_json::from_slice(&j).expect("json");
+        assert_eq!(v["format"], REPORT_FORMAT);
+        assert_eq!(v["messages"][0]["findings"][0]["id"], "VC-101");
+        let mut h = Vec::new();
+        html::render(&r, &mut h).expect("render");
+        let h = String::from_utf8(h).expect("utf-8");
+        assert!(h.contains("&lt;script&gt;"));
+        assert!(!h.contains("<script>"));
+        let mut c = Vec::new();
+        html::render_catalogue(&mut c).expect("render");
+        assert!(String::from_utf8(c).expect("utf-8").contains("VC-805"));
     }
 }

@@ -43,6 +43,7 @@ pub fn render(report: &Report, out: &mut dyn Write, colour: bool) -> std::io::Re
             report.profile.name(),
             report.at
         )?;
+        writeln!(out, "{}", overview_line(&m.overview))?;
         let mut parts: Vec<&str> = Vec::new();
         for f in &m.findings {
             if !parts.contains(&f.part_path.as_str()) {
@@ -70,6 +71,33 @@ pub fn render(report: &Report, out: &mut dyn Write, colour: bool) -> std::io::Re
         writeln!(out, "all messages: {}", summary_line(&report.summary))?;
     }
     Ok(())
+}
+
+/// One line saying what the message is.
+pub fn overview_line(o: &crate::validate::engine::Overview) -> String {
+    let mut layers = Vec::new();
+    match (o.encrypted, o.decrypted) {
+        (true, true) => layers.push("encrypted (decrypted)"),
+        (true, false) => layers.push("encrypted (not decrypted)"),
+        (false, _) => layers.push("not encrypted"),
+    }
+    if o.signed {
+        layers.push("signed");
+    }
+    if o.wrapped {
+        layers.push("wrapped");
+    }
+    if let Some(n) = o.notification {
+        layers.push(if n == "mdn" { "MDN" } else { "DSN" });
+    }
+    format!(
+        "{} octets, {}; Message-ID {}, From {}, Subject {}",
+        o.size,
+        layers.join(", "),
+        o.message_id.as_deref().unwrap_or("(none)"),
+        o.from.as_deref().unwrap_or("(none)"),
+        o.subject.as_deref().unwrap_or("(none)")
+    )
 }
 
 pub fn summary_line(s: &Summary) -> String {
