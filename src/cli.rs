@@ -96,7 +96,38 @@ fn not_built(command: &str, what: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(EXIT_CANNOT_RUN))
 }
 
+/// `certs`: generates the test PKI from the embedded description, or from the file named by
+/// `DIRECT_CONFORMANCE_PKI_SPEC` (an override for trying new entries without rebuilding).
 fn certs(out: PathBuf, epoch: Option<String>) -> anyhow::Result<ExitCode> {
-    let _ = (out, epoch);
-    not_built("certs", "the test PKI (issue 2)")
+    use direct_conformance::pki;
+    let spec_text = match std::env::var_os("DIRECT_CONFORMANCE_PKI_SPEC") {
+        Some(path) => std::fs::read_to_string(&path).map_err(|e| {
+            anyhow::anyhow!(
+                "DIRECT_CONFORMANCE_PKI_SPEC {}: {e}",
+                PathBuf::from(&path).display()
+            )
+        })?,
+        None => pki::EMBEDDED_SPEC.to_string(),
+    };
+    let epoch = epoch.as_deref().map(pki::parse_epoch).transpose()?;
+    let started = std::time::Instant::now();
+    let manifest = pki::generate(&spec_text, epoch, &out)?;
+    let cas = manifest.credentials.iter().filter(|c| c.ca).count();
+    println!(
+        "wrote {} credentials ({} CAs, {} end entities), {} CRLs, {} files to {} in {:.1} s (epoch {})",
+        manifest.credentials.len(),
+        cas,
+        manifest.credentials.len() - cas,
+        manifest.crls.len(),
+        manifest.files.len(),
+        out.display(),
+        started.elapsed().as_secs_f64(),
+        manifest.epoch
+    );
+    println!(
+        "trust anchor: {}; PKCS#12 password: {}",
+        out.join(pki::ANCHOR_PEM).display(),
+        pki::PKCS12_PASSWORD
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -11,9 +11,13 @@ use spki::{EncodePublicKey, SubjectPublicKeyInfoOwned};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum KeySpec {
+    #[serde(alias = "rsa-1024")]
     Rsa1024,
+    #[serde(alias = "rsa-2048")]
     Rsa2048,
+    #[serde(alias = "rsa-3072")]
     Rsa3072,
+    #[serde(alias = "rsa-4096")]
     Rsa4096,
     P256,
     P384,

@@ -8,4 +8,5 @@
 pub mod keys;
 pub mod pki;
 pub mod smime;
+pub mod trust;
 pub mod validate;

@@ -5,8 +5,14 @@
 
 use x509_cert::Certificate;
 
+use crate::trust::cert as tcert;
+use crate::trust::cert::KeyKind;
+use crate::trust::profile::{self, Binding, Role};
+use crate::trust::{Outcome, TrustCheck};
+use crate::validate::finding::{Profile, Severity};
+
 use crate::validate::engine::Findings;
-use crate::validate::grammar::address::{Mailbox, mailbox_list};
+use crate::validate::grammar::address::{Mailbox, address_list, mailbox_list};
 use crate::validate::message::{Decryption, MessageUnderValidation};
 use crate::validate::options::ValidationOptions;
 
@@ -27,6 +33,10 @@ pub struct CertInputs<'a> {
     pub options: &'a ValidationOptions,
     /// Why there is no signer certificate, when there is none.
     pub missing_signer_reason: Option<String>,
+    /// The outer To addresses (the recipient certificate must be bound to one of them).
+    pub to: Vec<String>,
+    /// Where findings about the recipient certificate go (the envelope part).
+    pub envelope_path: String,
 }
 
 impl<'a> CertInputs<'a> {
@@ -57,7 +67,16 @@ impl<'a> CertInputs<'a> {
         } else {
             Some("the SignedData names no included signer certificate".to_string())
         };
+        let to = m
+            .outer
+            .header
+            .value("To")
+            .and_then(|v| address_list(v).ok())
+            .map(|l| l.iter().map(Mailbox::addr_spec).collect())
+            .unwrap_or_default();
         CertInputs {
+            to,
+            envelope_path: m.outer.path.clone(),
             part_path: layer.map_or_else(|| m.outer.path.clone(), |l| format!("{}/2", l.path)),
             signer,
             certificates,
@@ -75,20 +94,143 @@ pub const CERT_CHECKS: [&str; 14] = [
     "VC-510", "VC-511", "VC-512", "VC-513", "VC-514",
 ];
 
-/// Reason given until the trust module's certificate profile checks are wired in.
-pub const PENDING: &str = "pending trust module: certificate profile checks are not wired in yet";
-
 pub fn run(inputs: &CertInputs, out: &mut Findings) {
-    for id in CERT_CHECKS {
-        check(id, inputs, out);
+    match inputs.signer {
+        Some(signer) => {
+            let from = inputs.from.as_ref().map(|m| m.addr_spec());
+            let checks = by_profile(
+                profile::evaluate(signer, Role::Signer, from.as_deref(), inputs.options.at),
+                signer,
+                inputs.options.profile,
+            );
+            emit_all(
+                &CERT_CHECKS,
+                &checks,
+                &inputs.part_path,
+                &summary(signer),
+                out,
+            );
+        }
+        None => {
+            let why = inputs
+                .missing_signer_reason
+                .clone()
+                .unwrap_or_else(|| "no signer certificate".to_string());
+            for id in CERT_CHECKS {
+                out.not_evaluated(
+                    id,
+                    &inputs.part_path,
+                    format!("no signer certificate: {why}"),
+                );
+            }
+        }
+    }
+    // The recipient's certificate, when the caller gave or selected one: bound to one of the
+    // addressees, fit for key transport (ENC-10, CERT-05).
+    if let Some(recipient) = inputs.recipient {
+        let address = inputs
+            .to
+            .iter()
+            .find(|a| {
+                matches!(
+                    profile::binding(recipient, a),
+                    Binding::Address | Binding::Domain
+                )
+            })
+            .or(inputs.to.first());
+        let checks = by_profile(
+            profile::evaluate(
+                recipient,
+                Role::Recipient,
+                address.map(String::as_str),
+                inputs.options.at,
+            ),
+            recipient,
+            inputs.options.profile,
+        );
+        let path = format!("{} (recipient certificate)", inputs.envelope_path);
+        emit_all(&CERT_CHECKS, &checks, &path, &summary(recipient), out);
     }
 }
 
-/// One VC-5xx check. The lead replaces the body with calls into `crate::trust`.
-pub fn check(id: &'static str, inputs: &CertInputs, out: &mut Findings) {
-    let reason = match (&inputs.signer, &inputs.missing_signer_reason) {
-        (None, Some(why)) => format!("no signer certificate: {why}"),
-        _ => PENDING.to_string(),
-    };
-    out.not_evaluated(id, &inputs.part_path, reason);
+/// The profile rules the catalogue states beside a check's severity (§f.6): under ats-1.2 an
+/// RSA key under 2048 bits is a warning and an EC key is "reported, not expected"
+/// (REQUIREMENTS §1.4), so a warning; a CRL DP that is not http is a warning in both.
+fn by_profile(
+    mut checks: Vec<TrustCheck>,
+    cert: &Certificate,
+    profile: Profile,
+) -> Vec<TrustCheck> {
+    let key = tcert::key_kind(cert.tbs_certificate().subject_public_key_info());
+    for check in &mut checks {
+        match (check.code, &check.outcome, &key, profile) {
+            (506, Outcome::Fail, KeyKind::Rsa { .. }, Profile::Ats12) => {
+                check.outcome = Outcome::Warn;
+            }
+            (506, Outcome::Pass, KeyKind::Ec { curve }, Profile::Ats12) => {
+                check.outcome = Outcome::Warn;
+                check.detail = format!("EC key ({curve}): reported, not expected under ats-1.2");
+            }
+            (514, Outcome::Fail, _, _) => check.outcome = Outcome::Warn,
+            _ => {}
+        }
+    }
+    checks
+}
+
+/// One line that identifies a certificate in evidence.
+pub fn summary(cert: &Certificate) -> String {
+    format!(
+        "certificate {} (serial {}, sha256 {})",
+        tcert::subject(cert),
+        tcert::serial_hex(cert),
+        tcert::sha256_hex(cert)
+    )
+}
+
+/// Turns the trust library's facts into findings. The library judges nothing by profile: a
+/// `Fail` takes the catalogue severity of the profile, a `Warn` is at most a warning.
+pub fn emit_all(
+    ids: &[&'static str],
+    checks: &[TrustCheck],
+    path: &str,
+    about: &str,
+    out: &mut Findings,
+) {
+    for id in ids {
+        let mine: Vec<&TrustCheck> = checks
+            .iter()
+            .filter(|c| format!("VC-{}", c.code) == *id)
+            .collect();
+        if mine.is_empty() {
+            out.not_evaluated(
+                id,
+                path,
+                "the trust library reported nothing for this check",
+            );
+        }
+        for check in mine {
+            emit(id, check, path, about, out);
+        }
+    }
+}
+
+fn emit(id: &'static str, check: &TrustCheck, path: &str, about: &str, out: &mut Findings) {
+    let subject = check
+        .subject
+        .as_deref()
+        .map(|s| format!("{s}: "))
+        .unwrap_or_default();
+    let message = format!("{subject}{}", check.detail);
+    let evidence = vec![about.to_string()];
+    match &check.outcome {
+        Outcome::Pass => out.pass(id, path, message),
+        Outcome::Fail => out.fail(id, path, message, evidence),
+        Outcome::Warn => {
+            let severity = out.severity(id).min(Severity::Warning);
+            out.fail_at(id, severity, path, message, evidence);
+        }
+        Outcome::Info => out.info(id, path, message, evidence),
+        Outcome::NotEvaluated(reason) => out.not_evaluated(id, path, format!("{subject}{reason}")),
+    }
 }

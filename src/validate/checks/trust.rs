@@ -1,9 +1,11 @@
-//! VC-6xx: path validation to the supplied anchors. The trust module (`src/trust/`, written in
-//! parallel) does the work; until it is wired in, each check reports not evaluated and says
-//! why. `CertInputs` carries the signer, the SignedData certificates and the options (anchors,
-//! intermediates, CRLs, `online`, `at`).
+//! VC-6xx: path validation from the signer to the supplied anchors, by the trust library
+//! (`crate::trust`): intermediates from the SignedData and `--intermediate` (and AIA with
+//! `--online`), validity along the path, CA constraints, CRLs from `--crl` (and the CRL DP
+//! with `--online`), path length and name constraints. Every fetch is evidence on VC-602.
 
-use crate::validate::checks::certs::CertInputs;
+use crate::trust::fetch::parse_crl;
+use crate::trust::{PathInput, PathOptions, TrustAnchor, TrustCheck};
+use crate::validate::checks::certs::{CertInputs, emit_all, summary};
 use crate::validate::engine::Findings;
 
 /// The VC-6xx ids, in order.
@@ -12,30 +14,87 @@ pub const TRUST_CHECKS: [&str; 7] = [
 ];
 
 pub fn run(inputs: &CertInputs, out: &mut Findings) {
-    for id in TRUST_CHECKS {
-        check(id, inputs, out);
-    }
-}
-
-/// One VC-6xx check. The lead replaces the body with calls into `crate::trust`.
-pub fn check(id: &'static str, inputs: &CertInputs, out: &mut Findings) {
-    if id == "VC-607" && !inputs.options.online {
-        // Needs no path: it only says that the run was offline, so that a reader knows why
-        // AIA- and CRL-dependent results are not evaluated.
-        out.info(
-            id,
-            &inputs.part_path,
-            "offline: no AIA or CRL distribution point was fetched (use --online); checks that need them report not evaluated",
-            Vec::new(),
-        );
+    let path = &inputs.part_path;
+    let Some(signer) = inputs.signer else {
+        let why = inputs
+            .missing_signer_reason
+            .as_deref()
+            .unwrap_or("no signer certificate");
+        for id in TRUST_CHECKS {
+            out.not_evaluated(id, path, format!("no signer certificate: {why}"));
+        }
+        return;
+    };
+    let options = inputs.options;
+    if options.anchors.is_empty() {
+        for id in TRUST_CHECKS {
+            out.not_evaluated(id, path, "no --anchor given: nothing to build a path to");
+        }
         return;
     }
-    let reason = if let (None, Some(why)) = (&inputs.signer, &inputs.missing_signer_reason) {
-        format!("no signer certificate: {why}")
-    } else if inputs.options.anchors.is_empty() && id != "VC-607" {
-        "no --anchor given".to_string()
-    } else {
-        "pending trust module: path validation is not wired in yet".to_string()
+    let anchors: Vec<TrustAnchor> = options
+        .anchors
+        .iter()
+        .cloned()
+        .map(TrustAnchor::from_certificate)
+        .collect();
+    let mut intermediates = inputs.certificates.to_vec();
+    intermediates.extend(options.intermediates.iter().cloned());
+    let mut crls = Vec::new();
+    let mut unreadable = Vec::new();
+    for (index, bytes) in options.crls.iter().enumerate() {
+        match parse_crl(bytes) {
+            Ok(crl) => crls.push(crl),
+            Err(e) => unreadable.push(format!("--crl #{}: {e}", index + 1)),
+        }
+    }
+    let input = PathInput {
+        leaf: signer,
+        intermediates: &intermediates,
+        anchors: &anchors,
+        crls: &crls,
+        at: options.at,
     };
-    out.not_evaluated(id, &inputs.part_path, reason);
+    let path_options = PathOptions {
+        online: options.online,
+        ..PathOptions::default()
+    };
+    let report = crate::trust::validate(&input, &path_options);
+    let mut checks: Vec<TrustCheck> = report.checks.clone();
+    // Every fetch, whatever its outcome, is evidence on VC-602 (TRUST-04).
+    for fetch in &report.fetches {
+        let outcome = match (&fetch.error, fetch.status) {
+            (Some(e), _) => format!("failed: {e}"),
+            (None, Some(status)) => format!("HTTP {status}, {} bytes", fetch.bytes),
+            (None, None) => format!("{} bytes", fetch.bytes),
+        };
+        checks.push(TrustCheck::new(
+            602,
+            crate::trust::Outcome::Info,
+            format!(
+                "fetched {} ({:?}) in {} ms: {outcome}",
+                fetch.url, fetch.purpose, fetch.duration_ms
+            ),
+        ));
+    }
+    for problem in unreadable {
+        checks.push(TrustCheck::new(
+            605,
+            crate::trust::Outcome::Warn,
+            format!("a CRL file could not be read, so it was not used: {problem}"),
+        ));
+    }
+    let about = match &report.path {
+        Some(chain) => format!(
+            "{}; path: {}",
+            summary(signer),
+            chain
+                .iter()
+                .map(|c| c.subject.as_str())
+                .collect::<Vec<_>>()
+                .join(" → ")
+        ),
+        None => summary(signer),
+    };
+    emit_all(&TRUST_CHECKS, &checks, path, &about, out);
 }
