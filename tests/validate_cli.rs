@@ -745,3 +745,34 @@ fn every_catalogue_check_is_reported() {
     assert!(missing.is_empty(), "never reported: {missing:?}");
     assert!(seen.is_subset(&catalogue));
 }
+
+#[test]
+fn a_bad_envelope_version_fails_401() {
+    use direct_conformance::smime::entity::{base64_lines, decode_base64, split_header_body};
+    let pki = test_pki();
+    let d = pki.dir.path();
+    let good = make(d, &Recipe::default());
+    let (head, body) = split_header_body(&good);
+    let mut der = decode_base64(body).expect("base64");
+    // The first INTEGER after the envelopedData OID is EnvelopedData.version (0 here).
+    let oid = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x03];
+    let at = der.windows(oid.len()).position(|w| w == oid).expect("OID") + oid.len();
+    let v = der[at..]
+        .windows(3)
+        .position(|w| w == [0x02, 0x01, 0x00])
+        .expect("version")
+        + at;
+    der[v + 2] = 0x07;
+    let mut bad = head.to_vec();
+    bad.extend_from_slice(b"\r\n");
+    bad.extend_from_slice(&base64_lines(&der));
+    let p = write(d, "version.eml", &bad);
+    let key = pki.bob.key_path.to_str().expect("path");
+    let (code, f) = findings(&["--recipient-key", key, p.to_str().expect("path")]);
+    assert!(
+        is(only(&f, "VC-401"), "failed", "error"),
+        "{:?}",
+        outcome(&f, "VC-401")
+    );
+    assert_eq!(code, 1);
+}
