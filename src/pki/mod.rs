@@ -10,6 +10,7 @@ mod issue;
 mod manifest;
 mod p7c;
 mod pkcs12;
+mod pkcs12_read;
 mod sign;
 pub mod spec;
 mod store;
@@ -21,6 +22,7 @@ pub use generate::{ANCHOR_DER, ANCHOR_PEM, MANIFEST_FILE, SPEC_FILE, generate, s
 pub use manifest::{CredentialEntry, CrlEntry, FileEntry, Manifest, RevokedInfo};
 pub use p7c::build_p7c;
 pub use pkcs12::{PKCS12_PASSWORD, build_pkcs12};
+pub use pkcs12_read::{Pkcs12Contents, read_pkcs12};
 pub use sign::CertSigner;
 pub use spec::{CredentialSpec, EMBEDDED_SPEC, PkiSpec};
 pub use store::{CERTS_ENV, Credential, ReferencePki};
