@@ -266,6 +266,23 @@ impl PkiSpec {
                     c.name
                 ));
             }
+            if let Some(a) = c
+                .address
+                .iter()
+                .chain(&c.extra_addresses)
+                .find(|a| !a.contains('@'))
+            {
+                return bad(format!("credential {}: address {a:?} has no @", c.name));
+            }
+            if c.aia_p7c && !c.ca {
+                return bad(format!("credential {}: aia_p7c is for CAs", c.name));
+            }
+            if c.revoked.is_some() && c.is_self_signed() {
+                return bad(format!(
+                    "credential {}: a root cannot be on its own CRL",
+                    c.name
+                ));
+            }
             if !self.validity.contains_key(&c.validity) {
                 return bad(format!(
                     "credential {}: unknown validity class {}",
@@ -362,6 +379,27 @@ mod tests {
             PkiSpec::parse(text),
             Err(PkiError::SpecInvalid(_))
         ));
+    }
+
+    #[test]
+    fn malformed_entries_are_refused() {
+        for (from, to) in [
+            (
+                "address = \"d1@domain1.direct.test\"",
+                "address = \"d1.domain1.direct.test\"",
+            ),
+            ("name = \"D1_valA\"", "name = \"../D1_valA\""),
+            ("name = \"D1_invB\"", "name = \"D1_valA\""),
+            ("validity = \"expired\"", "validity = \"stale\""),
+            ("anchor = \"direct.test_ca_root\"", "anchor = \"D1_valA\""),
+        ] {
+            let text = EMBEDDED_SPEC.replacen(from, to, 1);
+            assert_ne!(text, EMBEDDED_SPEC, "{from} not found");
+            assert!(
+                matches!(PkiSpec::parse(&text), Err(PkiError::SpecInvalid(_))),
+                "{to} accepted"
+            );
+        }
     }
 
     #[test]
