@@ -185,8 +185,9 @@ pub fn validate_message(source: &str, raw: &[u8], options: &ValidationOptions) -
     let inputs = checks::certs::CertInputs::from_message(&m, options);
     checks::certs::run(&inputs, &mut out);
     checks::trust::run(&inputs, &mut out);
-    checks::mdn::run(&m, &mut out);
-    checks::dsn::run(&m, &mut out);
+    let correlation = options.correlation.as_ref();
+    checks::mdn::run(&m, correlation, &mut out);
+    checks::dsn::run(&m, correlation, &mut out);
     MessageReport {
         source: source.to_string(),
         overview: Overview::of(&m),

@@ -6,6 +6,7 @@
 pub mod catalogue;
 pub mod checks;
 pub mod command;
+pub mod correlation;
 pub mod engine;
 pub mod error;
 pub mod finding;
@@ -16,6 +17,7 @@ pub mod output;
 
 pub use catalogue::{CATALOGUE, CheckInfo};
 pub use command::{Outcome, ValidateArgs, run, run_with_colour};
+pub use correlation::Correlation;
 pub use engine::{Findings, MessageReport, validate_message};
 pub use error::ValidateError;
 pub use finding::{Finding, Profile, Severity, Status};

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use x509_cert::Certificate;
 
 use crate::keys::PrivateKey;
+use crate::validate::correlation::Correlation;
 use crate::validate::error::ValidateError;
 use crate::validate::finding::Profile;
 
@@ -32,6 +33,8 @@ pub struct ValidationOptions {
     /// The validation time (`--at`, default now).
     pub at: OffsetDateTime,
     pub profile: Profile,
+    /// What is known about the message a notification answers (set by the harness).
+    pub correlation: Option<Correlation>,
 }
 
 impl Default for ValidationOptions {
@@ -46,6 +49,7 @@ impl Default for ValidationOptions {
             online: false,
             at: OffsetDateTime::now_utc(),
             profile: Profile::Ds13,
+            correlation: None,
         }
     }
 }

@@ -2,12 +2,13 @@
 //! content, once decrypted, is a delivery-status report.
 
 use crate::validate::checks::report::{ReportKind, field_blocks, find, typed_address, typed_value};
+use crate::validate::correlation::Correlation;
 use crate::validate::engine::Findings;
 use crate::validate::grammar::address::msg_id;
 use crate::validate::grammar::fields::Header;
 use crate::validate::message::{Entity, MessageUnderValidation};
 
-pub fn run(m: &MessageUnderValidation, out: &mut Findings) {
+pub fn run(m: &MessageUnderValidation, correlation: Option<&Correlation>, out: &mut Findings) {
     let Some(report) = find(m).filter(|r| r.kind == ReportKind::Dsn) else {
         return;
     };
@@ -20,7 +21,7 @@ pub fn run(m: &MessageUnderValidation, out: &mut Findings) {
                 "no message/delivery-status part",
             );
         }
-        vc804(m, report.container, &[], out);
+        vc804(m, report.container, &[], correlation, out);
         return;
     };
     let blocks = field_blocks(&part.body);
@@ -30,7 +31,7 @@ pub fn run(m: &MessageUnderValidation, out: &mut Findings) {
     };
     vc802(per_message, &part.path, out);
     vc803(recipients, &part.path, out);
-    vc804(m, report.container, &blocks, out);
+    vc804(m, report.container, &blocks, correlation, out);
     vc805(recipients, &part.path, out);
 }
 
@@ -146,6 +147,7 @@ pub fn vc804(
     m: &MessageUnderValidation,
     container: &Entity,
     blocks: &[Header],
+    correlation: Option<&Correlation>,
     out: &mut Findings,
 ) {
     let mut found: Vec<String> = Vec::new();
@@ -180,19 +182,30 @@ pub fn vc804(
             found.push(format!("X-Original-Message-ID {v}"));
         }
     }
-    let valid: Vec<&String> = found
+    let valid: Vec<(&String, String)> = found
         .iter()
-        .filter(|f| f.rsplit(' ').next().is_some_and(|id| msg_id(id).is_ok()))
+        .filter_map(|f| {
+            let id = msg_id(f.rsplit(' ').next()?).ok()?;
+            Some((f, id))
+        })
         .collect();
-    if valid.is_empty() {
-        out.fail(
+    let known = valid
+        .iter()
+        .find(|(_, id)| correlation.is_none_or(|c| c.knows(id)));
+    match (known, valid.first()) {
+        (Some((label, _)), _) => out.pass("VC-804", &container.path, (*label).clone()),
+        (None, Some(_)) => out.fail(
+            "VC-804",
+            &container.path,
+            "the Message-ID the DSN carries matches no known message",
+            found,
+        ),
+        (None, None) => out.fail(
             "VC-804",
             &container.path,
             "the original Message-ID is not carried (headers part, message part or X-Original-Message-ID)",
             found,
-        );
-    } else {
-        out.pass("VC-804", &container.path, valid[0].clone());
+        ),
     }
 }
 
@@ -239,9 +252,13 @@ mod tests {
     pub const DSN: &str = "From: postmaster@sut.direct.test\r\nTo: alice@hisp.direct.test\r\nSubject: Undeliverable\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\nMessage-ID: <dsn-1@sut.direct.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n--r\r\nContent-Type: text/plain\r\n\r\nNot delivered.\r\n--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; sut.direct.test\r\n\r\nFinal-Recipient: rfc822; nobody@sut.direct.test\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--r\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <1@hisp.direct.test>\r\n\r\n--r--\r\n";
 
     fn status_of(raw: &str, id: &str) -> Status {
+        status_with(raw, id, None)
+    }
+
+    fn status_with(raw: &str, id: &str, c: Option<&Correlation>) -> Status {
         let m = MessageUnderValidation::analyse("t", raw.as_bytes(), &ValidationOptions::default());
         let mut out = Findings::new(Profile::Ds13);
-        run(&m, &mut out);
+        run(&m, c, &mut out);
         out.items
             .iter()
             .find(|f| f.id == id)
@@ -268,5 +285,13 @@ mod tests {
         for (i, (raw, id, want)) in cases.iter().enumerate() {
             assert_eq!(status_of(raw, id), *want, "case {i} ({id})");
         }
+    }
+
+    #[test]
+    fn correlation_decides_804() {
+        let known = Correlation::from_original(b"Message-ID: <1@hisp.direct.test>\r\n\r\n");
+        let other = Correlation::from_original(b"Message-ID: <9@hisp.direct.test>\r\n\r\n");
+        assert_eq!(status_with(DSN, "VC-804", Some(&known)), Status::Passed);
+        assert_eq!(status_with(DSN, "VC-804", Some(&other)), Status::Failed);
     }
 }

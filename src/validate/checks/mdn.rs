@@ -2,6 +2,7 @@
 //! when the content, once decrypted, is a disposition-notification report.
 
 use crate::validate::checks::report::{ReportKind, field_blocks, find, typed_address, typed_value};
+use crate::validate::correlation::Correlation;
 use crate::validate::engine::Findings;
 use crate::validate::grammar::address::{mailbox_list, msg_id};
 use crate::validate::grammar::fields::Header;
@@ -23,7 +24,7 @@ const MDN_FIELDS: &[&str] = &[
 /// The Direct extension field (MDN-10).
 pub const FINAL_DELIVERY: &str = "X-DIRECT-FINAL-DESTINATION-DELIVERY";
 
-pub fn run(m: &MessageUnderValidation, out: &mut Findings) {
+pub fn run(m: &MessageUnderValidation, correlation: Option<&Correlation>, out: &mut Findings) {
     let Some(report) = find(m).filter(|r| r.kind == ReportKind::Mdn) else {
         return;
     };
@@ -59,12 +60,20 @@ pub fn run(m: &MessageUnderValidation, out: &mut Findings) {
     vc706(&fields, path, out);
     vc707(&fields, path, out);
     vc708(&fields, path, out);
-    vc709(&fields, path, out);
+    vc709(&fields, correlation, path, out);
     let disposition = vc710(&fields, path, out);
-    vc711(m, report.message, part, &fields, disposition.as_ref(), out);
+    vc711(
+        m,
+        report.message,
+        part,
+        &fields,
+        disposition.as_ref(),
+        correlation,
+        out,
+    );
     vc712(&fields, disposition.as_ref(), path, out);
     vc713(&fields, path, out);
-    vc714(report.message, &fields, out);
+    vc714(report.message, &fields, correlation, out);
 }
 
 pub fn vc701(m: &MessageUnderValidation, out: &mut Findings) {
@@ -226,22 +235,34 @@ pub fn vc708(fields: &Header, path: &str, out: &mut Findings) {
     }
 }
 
-pub fn vc709(fields: &Header, path: &str, out: &mut Findings) {
-    match fields.value("Original-Message-ID") {
-        None => out.fail("VC-709", path, "Original-Message-ID missing", Vec::new()),
-        Some(v) => match msg_id(v) {
-            Ok(id) => out.pass(
-                "VC-709",
-                path,
-                format!("Original-Message-ID {id} (no correlation data given to match it against)"),
-            ),
-            Err(e) => out.fail(
-                "VC-709",
-                path,
-                format!("Original-Message-ID: {e}"),
-                vec![v.to_string()],
-            ),
-        },
+pub fn vc709(fields: &Header, correlation: Option<&Correlation>, path: &str, out: &mut Findings) {
+    let Some(v) = fields.value("Original-Message-ID") else {
+        out.fail("VC-709", path, "Original-Message-ID missing", Vec::new());
+        return;
+    };
+    match (msg_id(v), correlation) {
+        (Err(e), _) => out.fail(
+            "VC-709",
+            path,
+            format!("Original-Message-ID: {e}"),
+            vec![v.to_string()],
+        ),
+        (Ok(id), None) => out.pass(
+            "VC-709",
+            path,
+            format!("Original-Message-ID {id} (no correlation data given to match it against)"),
+        ),
+        (Ok(id), Some(c)) if c.knows(&id) => out.pass(
+            "VC-709",
+            path,
+            format!("Original-Message-ID {id} matches the original message"),
+        ),
+        (Ok(id), Some(c)) => out.fail(
+            "VC-709",
+            path,
+            format!("Original-Message-ID {id} matches no known message"),
+            c.message_ids.clone(),
+        ),
     }
 }
 
@@ -356,9 +377,11 @@ pub fn vc711(
     part: &Entity,
     fields: &Header,
     disposition: Option<&Disposition>,
+    correlation: Option<&Correlation>,
     out: &mut Findings,
 ) {
     let path = part.path.as_str();
+    let requested = correlation.and_then(|c| c.final_delivery_requested);
     // nhin-d #191: the extension field written as a message or MIME header instead of a
     // report field.
     let misplaced: Vec<String> = [&m.outer, message, part]
@@ -375,20 +398,43 @@ pub fn vc711(
             format!("{FINAL_DELIVERY} is not in the report body"),
             misplaced,
         );
-    } else if dispatched && in_body {
-        out.pass(
-            "VC-711",
-            path,
-            format!("dispatched MDN carries {FINAL_DELIVERY} in the report body"),
-        );
     } else if dispatched {
-        out.not_evaluated(
-            "VC-711",
-            path,
-            format!(
-                "dispatched MDN without {FINAL_DELIVERY}: right only if the request was missing or malformed, and the original message is not known"
+        // MDN-10/MDN-11: present exactly when the original's request was valid.
+        match (requested, in_body) {
+            (Some(true), true) | (Some(false), false) => out.pass(
+                "VC-711",
+                path,
+                format!(
+                    "dispatched MDN {} {FINAL_DELIVERY}, as the original's request {}",
+                    if in_body { "carries" } else { "omits" },
+                    if in_body { "was valid" } else { "was missing or malformed" }
+                ),
             ),
-        );
+            (Some(true), false) => out.fail(
+                "VC-711",
+                path,
+                format!("the original requested final delivery, but the dispatched MDN lacks {FINAL_DELIVERY}"),
+                Vec::new(),
+            ),
+            (Some(false), true) => out.fail(
+                "VC-711",
+                path,
+                format!("{FINAL_DELIVERY} in a dispatched MDN although the original's request was missing or malformed"),
+                Vec::new(),
+            ),
+            (None, true) => out.pass(
+                "VC-711",
+                path,
+                format!("dispatched MDN carries {FINAL_DELIVERY} in the report body (the original request is not known)"),
+            ),
+            (None, false) => out.not_evaluated(
+                "VC-711",
+                path,
+                format!(
+                    "dispatched MDN without {FINAL_DELIVERY}: right only if the request was missing or malformed, and the original message is not known"
+                ),
+            ),
+        }
     } else if in_body {
         out.fail(
             "VC-711",
@@ -447,7 +493,12 @@ pub fn vc713(fields: &Header, path: &str, out: &mut Findings) {
     );
 }
 
-pub fn vc714(message: &Entity, fields: &Header, out: &mut Findings) {
+pub fn vc714(
+    message: &Entity,
+    fields: &Header,
+    correlation: Option<&Correlation>,
+    out: &mut Findings,
+) {
     let path = message.path.as_str();
     let Some(final_recipient) = fields
         .value("Final-Recipient")
@@ -477,28 +528,42 @@ pub fn vc714(message: &Entity, fields: &Header, out: &mut Findings) {
             .to_ascii_lowercase()
     };
     let from_addr = from.addr_spec();
-    if from_addr.eq_ignore_ascii_case(&final_recipient) {
-        out.pass(
-            "VC-714",
-            path,
-            "From is the final recipient (To not compared: the original message is not known)",
-        );
-    } else if domain(&from_addr) == domain(&final_recipient) {
-        out.pass(
-            "VC-714",
-            path,
-            format!("From {from_addr} is the final recipient's HISP domain"),
-        );
-    } else {
-        out.fail(
-            "VC-714",
-            path,
-            "From is neither the final recipient nor its domain",
-            vec![format!(
-                "From {from_addr}, Final-Recipient {final_recipient}"
-            )],
-        );
+    let mut problems = Vec::new();
+    if !from_addr.eq_ignore_ascii_case(&final_recipient)
+        && domain(&from_addr) != domain(&final_recipient)
+    {
+        problems.push(format!(
+            "From {from_addr} is neither the final recipient {final_recipient} nor its domain"
+        ));
     }
+    // To is judged only when the original is known.
+    let to_note = match correlation.filter(|c| !c.notify_to.is_empty()) {
+        None => " (To not compared: the original message is not known)",
+        Some(c) => {
+            let to: Vec<String> = message
+                .header
+                .value("To")
+                .and_then(|v| crate::validate::grammar::address::address_list(v).ok())
+                .map(|l| l.iter().map(|m| m.addr_spec()).collect())
+                .unwrap_or_default();
+            let expected = |a: &String| c.notify_to.iter().any(|n| n.eq_ignore_ascii_case(a));
+            if to.is_empty() || !to.iter().all(expected) {
+                problems.push(format!(
+                    "To {} is not the original's Disposition-Notification-To or From ({})",
+                    to.join(", "),
+                    c.notify_to.join(", ")
+                ));
+            }
+            ""
+        }
+    };
+    out.verdict(
+        "VC-714",
+        path,
+        format!("From {from_addr} answers for the final recipient{to_note}"),
+        "the MDN's From or To is not where it should be",
+        problems,
+    );
 }
 
 pub fn vc715(message: &Entity, out: &mut Findings) {
@@ -538,10 +603,14 @@ mod tests {
 
     /// Status of each VC-7xx finding for a (plain) message.
     fn statuses(raw: &str) -> Vec<(&'static str, Status)> {
+        statuses_with(raw, None)
+    }
+
+    fn statuses_with(raw: &str, c: Option<&Correlation>) -> Vec<(&'static str, Status)> {
         let options = ValidationOptions::default();
         let m = MessageUnderValidation::analyse("t", raw.as_bytes(), &options);
         let mut out = Findings::new(Profile::Ds13);
-        run(&m, &mut out);
+        run(&m, c, &mut out);
         out.items.iter().map(|f| (f.id, f.status)).collect()
     }
 
@@ -597,6 +666,33 @@ mod tests {
         for (i, (raw, id, want)) in cases.iter().enumerate() {
             assert_eq!(status_of(raw, id), *want, "case {i} ({id})");
         }
+    }
+
+    #[test]
+    fn correlation_decides_709_711_714() {
+        let get = |raw: &str, c: &Correlation, id: &str| {
+            statuses_with(raw, Some(c))
+                .into_iter()
+                .find(|(i, _)| *i == id)
+                .map(|(_, s)| s)
+        };
+        let requested = Correlation::from_original(b"From: alice@hisp.direct.test\r\nMessage-ID: <1@hisp.direct.test>\r\nDisposition-Notification-To: alice@hisp.direct.test\r\nDisposition-Notification-Options: X-DIRECT-FINAL-DESTINATION-DELIVERY=optional,true\r\n\r\n");
+        let plain = Correlation::from_original(
+            b"From: carol@hisp.direct.test\r\nMessage-ID: <2@hisp.direct.test>\r\n\r\n",
+        );
+        let dispatched = MDN.replace("; processed", "; dispatched");
+        let with_ext = MDN.replace(
+            "; processed",
+            "; dispatched\r\nX-DIRECT-FINAL-DESTINATION-DELIVERY:",
+        );
+        assert_eq!(get(MDN, &requested, "VC-709"), Some(Status::Passed));
+        assert_eq!(get(MDN, &plain, "VC-709"), Some(Status::Failed));
+        assert_eq!(get(&with_ext, &requested, "VC-711"), Some(Status::Passed));
+        assert_eq!(get(&dispatched, &requested, "VC-711"), Some(Status::Failed));
+        assert_eq!(get(&dispatched, &plain, "VC-711"), Some(Status::Passed));
+        assert_eq!(get(&with_ext, &plain, "VC-711"), Some(Status::Failed));
+        assert_eq!(get(MDN, &requested, "VC-714"), Some(Status::Passed));
+        assert_eq!(get(MDN, &plain, "VC-714"), Some(Status::Failed));
     }
 
     #[test]
