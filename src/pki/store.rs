@@ -9,7 +9,7 @@ use x509_cert::Certificate;
 use crate::keys::PrivateKey;
 
 use super::error::PkiError;
-use super::generate::{BUNDLE_P12, CERT_DER, KEY_PEM, SPEC_FILE, generate};
+use super::generate::{BUNDLE_P12, CERT_DER, KEY_PEM, MALFORMED_DER, SPEC_FILE, generate};
 use super::spec::{CredentialSpec, EMBEDDED_SPEC, PkiSpec, spec_sha256};
 
 /// Environment variable naming the folder of the PKI to use instead of the committed one.
@@ -26,6 +26,9 @@ pub struct Credential {
     pub issuer: String,
     pub entry: CredentialSpec,
     pub pkcs12_path: PathBuf,
+    /// `malformed.der` of a credential with a `malformed` defect (RX-29): not parseable as a
+    /// `Certificate`, so kept as bytes.
+    pub malformed_der: Option<Vec<u8>>,
 }
 
 /// A generated test PKI, loaded from its folder.
@@ -76,6 +79,10 @@ impl ReferencePki {
                     issuer: c.issuer_name().to_string(),
                     entry: c.clone(),
                     pkcs12_path: folder.join(BUNDLE_P12),
+                    malformed_der: match c.malformed {
+                        Some(_) => Some(read(&folder.join(MALFORMED_DER))?),
+                        None => None,
+                    },
                 },
             );
         }
