@@ -770,6 +770,24 @@ purpose = "expired"
         assert_eq!(chain, ["leaf", "inter", "root"]);
         assert_eq!(pki.anchor().map(|c| c.name.as_str()), Some("root"));
         assert!(pki.ca("leaf").is_none());
+        // What a CRL server rebuilds per request matches the committed CRL's entries.
+        let epoch = pki.epoch().expect("epoch");
+        let entries = pki.revoked_entries("inter", epoch);
+        assert_eq!(entries.len(), 1);
+        let inter = pki.ca("inter").expect("inter");
+        let rebuilt = crate::pki::build_crl(
+            &inter.certificate,
+            &inter.key,
+            1,
+            epoch,
+            plus_days(epoch, 30),
+            &entries,
+        )
+        .expect("build_crl");
+        assert_eq!(
+            rebuilt.to_der().expect("der"),
+            pki.crl_der("inter").expect("committed CRL")
+        );
         assert!(pki.credential("nope").is_none());
         assert!(pki.credential("leaf").expect("leaf").pkcs12_path.exists());
     }

@@ -4,9 +4,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use der::Decode;
+use time::OffsetDateTime;
 use x509_cert::Certificate;
 
 use crate::keys::PrivateKey;
+
+use super::crl::RevokedEntry;
+use super::time::{parse_epoch, plus_days};
 
 use super::error::PkiError;
 use super::generate::{BUNDLE_P12, CERT_DER, KEY_PEM, MALFORMED_DER, SPEC_FILE, generate};
@@ -160,6 +164,31 @@ impl ReferencePki {
             out.push(self.credentials.get(&last.issuer)?);
         }
         Some(out)
+    }
+
+    /// The fixed epoch of the description (what the committed files were computed from).
+    pub fn epoch(&self) -> Result<OffsetDateTime, PkiError> {
+        parse_epoch(&self.spec.epoch)
+    }
+
+    /// The entries of `ca`'s CRL, revocation dates computed from `relative_to` (the committed
+    /// CRLs use the epoch; a server building CRLs per request may use its start time), for
+    /// [`build_crl`](super::build_crl).
+    pub fn revoked_entries(&self, ca: &str, relative_to: OffsetDateTime) -> Vec<RevokedEntry> {
+        self.spec
+            .credentials
+            .iter()
+            .filter(|c| c.issuer == ca && !c.is_self_signed())
+            .filter_map(|c| {
+                let r = c.revoked.as_ref()?;
+                let cred = self.credentials.get(&c.name)?;
+                Some(RevokedEntry {
+                    serial: cred.certificate.tbs_certificate().serial_number().clone(),
+                    date: plus_days(relative_to, r.days),
+                    reason: Some(r.reason),
+                })
+            })
+            .collect()
     }
 
     /// The committed CRL of a CA, DER.
