@@ -113,7 +113,11 @@ fn certs(out: PathBuf, epoch: Option<String>) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let manifest = pki::generate(&spec_text, epoch, &out)?;
     let cas = manifest.credentials.iter().filter(|c| c.ca).count();
-    println!(
+    // writeln! rather than println!: a closed pipe (`certs | head`) is not worth a panic.
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(
+        stdout,
         "wrote {} credentials ({} CAs, {} end entities), {} CRLs, {} files to {} in {:.1} s (epoch {})",
         manifest.credentials.len(),
         cas,
@@ -124,7 +128,8 @@ fn certs(out: PathBuf, epoch: Option<String>) -> anyhow::Result<ExitCode> {
         started.elapsed().as_secs_f64(),
         manifest.epoch
     );
-    println!(
+    let _ = writeln!(
+        stdout,
         "trust anchor: {}; PKCS#12 password: {}",
         out.join(pki::ANCHOR_PEM).display(),
         pki::PKCS12_PASSWORD
