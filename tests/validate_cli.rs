@@ -442,9 +442,10 @@ fn the_tool_itself_failing_is_exit_2() {
 }
 
 #[test]
-fn pkcs12_keys_are_not_evaluated_with_a_reason() {
+fn pkcs12_keys_decrypt_and_bad_ones_say_why() {
     let pki = test_pki();
     let d = pki.dir.path();
+    // OpenSSL 3's default export: PBES2 with AES-256-CBC and an HMAC-SHA-256 MAC.
     openssl_ok(
         &[
             "pkcs12", "-export", "-in", "bob.pem", "-inkey", "bob.key", "-passout", "pass:pw",
@@ -452,38 +453,61 @@ fn pkcs12_keys_are_not_evaluated_with_a_reason() {
         ],
         d,
     );
+    // A legacy one (3DES PBE, SHA-1 MAC), as older tools still write.
+    openssl_ok(
+        &[
+            "pkcs12",
+            "-export",
+            "-in",
+            "bob.pem",
+            "-inkey",
+            "bob.key",
+            "-passout",
+            "pass:pw",
+            "-keypbe",
+            "PBE-SHA1-3DES",
+            "-certpbe",
+            "PBE-SHA1-3DES",
+            "-macalg",
+            "sha1",
+            "-out",
+            "legacy.p12",
+        ],
+        d,
+    );
     let msg = write(d, "m.eml", &make(d, &Recipe::default()));
     let p12 = d.join("bob.p12");
-    let r = run(&[
-        "--format",
-        "json",
+    let (code, f) = findings(&[
         "--recipient-key",
         p12.to_str().expect("path"),
         "--password",
         "pw",
         msg.to_str().expect("path"),
     ]);
-    let v: Value = serde_json::from_str(&r.stdout).expect("json");
-    let f = v["messages"][0]["findings"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let vc404 = f.iter().find(|x| x["id"] == "VC-404").expect("VC-404");
-    assert_eq!(vc404["status"], "not-evaluated");
     assert!(
-        vc404["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("PKCS#12")
+        is(only(&f, "VC-404"), "passed", ""),
+        "{:?}",
+        outcome(&f, "VC-404")
     );
-    // The same PFX under another name is still recognised as PKCS#12.
-    std::fs::copy(&p12, d.join("bob.bin")).expect("copy");
-    let (_, f) = findings(&[
-        "--recipient-key",
-        d.join("bob.bin").to_str().expect("path"),
-        msg.to_str().expect("path"),
-    ]);
-    assert!(is(only(&f, "VC-404"), "not-evaluated", ""));
+    assert!(is(only(&f, "VC-411"), "passed", ""));
+    assert_eq!(code, 0, "{:?}", errors(&f));
+
+    // Wrong password, no password, legacy file: the tool cannot run (exit 2) and says why.
+    for (file, password, says) in [
+        ("bob.p12", Some("nope"), "wrong password"),
+        ("bob.p12", None, "--password"),
+        ("legacy.p12", Some("pw"), "re-export"),
+    ] {
+        let path = d.join(file);
+        let mut args = vec!["--recipient-key", path.to_str().expect("path")];
+        if let Some(pw) = password {
+            args.extend_from_slice(&["--password", pw]);
+        }
+        args.push(msg.to_str().expect("path"));
+        let r = run(&args);
+        assert_eq!(r.code, 2, "{file} {password:?}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{file}: {}", r.stderr);
+    }
 }
 
 #[test]

@@ -27,6 +27,7 @@ use super::extensions::{
     subject_alt_names, subject_name,
 };
 use super::issue::{CertificateRequest, issue};
+use super::malformed::malform;
 use super::manifest::{CredentialEntry, CrlEntry, FileEntry, Manifest, RevokedInfo};
 use super::p7c::build_p7c;
 use super::pkcs12::{PKCS12_PASSWORD, build_pkcs12};
@@ -43,6 +44,8 @@ pub const CERT_PEM: &str = "cert.pem";
 pub const CERT_DER: &str = "cert.der";
 pub const KEY_PEM: &str = "key.pem";
 pub const BUNDLE_P12: &str = "bundle.p12";
+pub const MALFORMED_DER: &str = "malformed.der";
+pub const MALFORMED_PEM: &str = "malformed.pem";
 /// CRL number of the committed CRLs; the HTTP server numbers its own.
 const CRL_NUMBER: u64 = 1;
 
@@ -66,219 +69,16 @@ pub fn generate(
         None => parse_epoch(&spec.epoch)?,
     };
     let previous = previous_files(out_dir);
-    let keys = generate_keys(&spec)?;
+    let (issued, mut entries) = issue_all(&spec, epoch)?;
     let mut out = Output::new(out_dir)?;
-
-    // Certificates, in declaration order (issuers come first).
-    let mut issued: BTreeMap<String, Issued> = BTreeMap::new();
-    let mut serials: BTreeMap<String, u64> = BTreeMap::new();
-    let mut entries = Vec::new();
-    for (c, key) in spec.credentials.iter().zip(keys) {
-        let serial_slot = serials.entry(c.issuer_name().to_string()).or_insert(0);
-        *serial_slot += 1;
-        let serial = *serial_slot;
-        let class = spec.validity.get(&c.validity).ok_or_else(|| {
-            PkiError::SpecInvalid(format!("{}: unknown validity {}", c.name, c.validity))
-        })?;
-        let not_before = plus_days(epoch, class.not_before_days);
-        let not_after = plus_days(epoch, class.not_after_days);
-        let validity = Validity::new(x509_time(not_before)?, x509_time(not_after)?);
-        let public_key = key.public_key_info().map_err(|error| PkiError::Key {
-            name: c.name.clone(),
-            error,
-        })?;
-        let subject = subject_name(c)?;
-        let own_ski = key_identifier(&public_key);
-        let issuer_spec = spec.credential(c.issuer_name()).unwrap_or(c);
-        let (issuer_subject, issuer_ski, issuer_key) = match issued.get(c.issuer_name()) {
-            Some(i) => (
-                i.cert.tbs_certificate().subject().clone(),
-                key_identifier(i.cert.tbs_certificate().subject_public_key_info()),
-                &i.key,
-            ),
-            None => (subject.clone(), own_ski.clone(), &key),
-        };
-        let info = IssuerInfo {
-            name: c.issuer_name(),
-            ski: &issuer_ski,
-            aia_p7c: issuer_spec.aia_p7c,
-        };
-        let extensions = build_extensions(c, &subject, &public_key, &info, &spec.base_url)?;
-        let signer = CertSigner::new(issuer_key, c.signature)?;
-        let cert = issue(
-            CertificateRequest {
-                name: c.name.clone(),
-                subject,
-                issuer: issuer_subject.clone(),
-                serial,
-                validity,
-                public_key,
-                extensions,
-            },
-            &signer,
-        )?;
-        entries.push(credential_entry(
-            &spec, c, &info, &cert, &key, serial, epoch, not_before, not_after,
-        )?);
-        issued.insert(c.name.clone(), Issued { cert, key, serial });
-    }
-
-    // Per-credential folders.
     for (c, entry) in spec.credentials.iter().zip(entries.iter_mut()) {
-        let me = issued
-            .get(&c.name)
-            .ok_or_else(|| PkiError::SpecInvalid(format!("{} was not issued", c.name)))?;
-        let chain = chain_of(&spec, &issued, c)?;
-        let der = me.cert.to_der().map_err(PkiError::der(&c.name))?;
-        let pem = me
-            .cert
-            .to_pem(der::pem::LineEnding::LF)
-            .map_err(PkiError::der(&c.name))?;
-        let key_pem = me.key.to_pkcs8_pem().map_err(|error| PkiError::Key {
-            name: c.name.clone(),
-            error,
-        })?;
-        let mut rng = seeded_rng("pkcs12", &c.name);
-        let p12 = build_pkcs12(
-            &me.key,
-            &me.cert,
-            &chain,
-            &c.name,
-            PKCS12_PASSWORD,
-            spec.pkcs12_iterations,
-            &mut rng,
-        )?;
-        let dir = &c.name;
-        let what = if c.ca { "CA" } else { "credential" };
-        for (file, bytes, purpose) in [
-            (
-                CERT_PEM,
-                pem.as_bytes(),
-                format!("{what} {}: certificate, PEM", c.name),
-            ),
-            (
-                CERT_DER,
-                &der[..],
-                format!("{what} {}: certificate, DER", c.name),
-            ),
-            (
-                KEY_PEM,
-                key_pem.as_bytes(),
-                format!("{what} {}: private key, PKCS#8 PEM (unencrypted)", c.name),
-            ),
-            (
-                BUNDLE_P12,
-                &p12[..],
-                format!(
-                    "{what} {}: PKCS#12 with key, certificate and chain (PBES2 AES-256-CBC, HMAC-SHA-256; password {PKCS12_PASSWORD})",
-                    c.name
-                ),
-            ),
-        ] {
-            let path = format!("{dir}/{file}");
-            out.write_for(Some(&c.name), &path, bytes, &purpose)?;
-            entry.files.push(path);
-        }
+        entry.files = write_credential(&mut out, &spec, &issued, c)?;
     }
-
-    // Per CA: the issuer certificate as AIA serves it, the CRL, and the .p7c where AIA uses it.
     let mut crls = Vec::new();
     for ca in spec.cas() {
-        let me = issued
-            .get(&ca.name)
-            .ok_or_else(|| PkiError::SpecInvalid(format!("{} was not issued", ca.name)))?;
-        let der = me.cert.to_der().map_err(PkiError::der(&ca.name))?;
-        out.write_for(
-            Some(&ca.name),
-            &format!("{}.cer", ca.name),
-            &der,
-            &format!(
-                "CA {}: certificate, DER, as served at {}/{}.cer",
-                ca.name, spec.base_url, ca.name
-            ),
-        )?;
-        if ca.aia_p7c {
-            let p7c = build_p7c(std::slice::from_ref(&me.cert))?;
-            out.write_for(
-                Some(&ca.name),
-                &format!("{}.p7c", ca.name),
-                &p7c,
-                &format!(
-                    "CA {}: certs-only PKCS#7, as served at {}/{}.p7c",
-                    ca.name, spec.base_url, ca.name
-                ),
-            )?;
-        }
-        let mut revoked = Vec::new();
-        let mut names = Vec::new();
-        for c in spec.credentials.iter().filter(|c| c.issuer == ca.name) {
-            if let (Some(r), Some(i)) = (&c.revoked, issued.get(&c.name)) {
-                revoked.push(RevokedEntry {
-                    serial: SerialNumber::from(i.serial),
-                    date: plus_days(epoch, r.days),
-                    reason: Some(r.reason),
-                });
-                names.push(c.name.clone());
-            }
-        }
-        let next_update = plus_days(epoch, spec.crl_next_update_days);
-        let crl = build_crl(&me.cert, &me.key, CRL_NUMBER, epoch, next_update, &revoked)?;
-        let path = format!("{}.crl", ca.name);
-        out.write_for(
-            Some(&ca.name),
-            &path,
-            &crl.to_der().map_err(PkiError::der(&path))?,
-            &format!(
-                "CA {}: CRL v2, DER, thisUpdate = epoch, nextUpdate = epoch + {} days; revokes {}",
-                ca.name,
-                spec.crl_next_update_days,
-                if names.is_empty() {
-                    "nothing".to_string()
-                } else {
-                    names.join(", ")
-                }
-            ),
-        )?;
-        crls.push(CrlEntry {
-            ca: ca.name.clone(),
-            path,
-            crl_number: CRL_NUMBER,
-            this_update: format_rfc3339(epoch),
-            next_update: format_rfc3339(next_update),
-            revoked: names,
-        });
+        crls.push(write_ca(&mut out, &spec, &issued, ca, epoch)?);
     }
-
-    // The anchor under an obvious name, the description, a README.
-    let anchor = issued
-        .get(&spec.anchor)
-        .ok_or_else(|| PkiError::SpecInvalid(format!("anchor {} was not issued", spec.anchor)))?;
-    let anchor_pem = anchor
-        .cert
-        .to_pem(der::pem::LineEnding::LF)
-        .map_err(PkiError::der("anchor"))?;
-    let anchor_der = anchor.cert.to_der().map_err(PkiError::der("anchor"))?;
-    let install = "the harness trust anchor: install it in the system under test";
-    out.write(
-        ANCHOR_PEM,
-        anchor_pem.as_bytes(),
-        &format!("{} ({}), PEM: {install}", spec.anchor, "root"),
-    )?;
-    out.write(
-        ANCHOR_DER,
-        &anchor_der,
-        &format!("{} ({}), DER: {install}", spec.anchor, "root"),
-    )?;
-    out.write(
-        SPEC_FILE,
-        spec_text.as_bytes(),
-        "the PKI description this set was generated from",
-    )?;
-    out.write(
-        README_FILE,
-        readme(&spec, epoch).as_bytes(),
-        "what is in this folder and how to use it",
-    )?;
+    write_top_level(&mut out, &spec, spec_text, &issued, epoch)?;
 
     let mut files = out.files;
     files.push(FileEntry {
@@ -306,6 +106,272 @@ pub fn generate(
     std::fs::write(&path, json).map_err(|e| PkiError::io(path, e))?;
     remove_stale(out_dir, &previous, &manifest)?;
     Ok(manifest)
+}
+
+/// Every certificate, in declaration order (issuers come first), with its manifest entry.
+fn issue_all(
+    spec: &PkiSpec,
+    epoch: OffsetDateTime,
+) -> Result<(BTreeMap<String, Issued>, Vec<CredentialEntry>), PkiError> {
+    let keys = generate_keys(spec)?;
+    let mut issued: BTreeMap<String, Issued> = BTreeMap::new();
+    let mut serials: BTreeMap<String, u64> = BTreeMap::new();
+    let mut entries = Vec::new();
+    for (c, key) in spec.credentials.iter().zip(keys) {
+        let serial_slot = serials.entry(c.issuer_name().to_string()).or_insert(0);
+        *serial_slot += 1;
+        let serial = *serial_slot;
+        let class = spec.validity.get(&c.validity).ok_or_else(|| {
+            PkiError::SpecInvalid(format!("{}: unknown validity {}", c.name, c.validity))
+        })?;
+        let not_before = plus_days(epoch, class.not_before_days);
+        let not_after = plus_days(epoch, class.not_after_days);
+        let validity = Validity::new(x509_time(not_before)?, x509_time(not_after)?);
+        let public_key = key.public_key_info().map_err(|error| PkiError::Key {
+            name: c.name.clone(),
+            error,
+        })?;
+        let subject = subject_name(c)?;
+        let issuer_spec = spec.credential(c.issuer_name()).unwrap_or(c);
+        let (issuer_subject, issuer_ski, issuer_key) = if c.is_self_signed() {
+            (subject.clone(), key_identifier(&public_key), &key)
+        } else {
+            // PkiSpec::parse checked that the issuer is a CA declared earlier.
+            let i = issued.get(&c.issuer).ok_or_else(|| {
+                PkiError::SpecInvalid(format!("{}: issuer {} not issued", c.name, c.issuer))
+            })?;
+            (
+                i.cert.tbs_certificate().subject().clone(),
+                key_identifier(i.cert.tbs_certificate().subject_public_key_info()),
+                &i.key,
+            )
+        };
+        let info = IssuerInfo {
+            name: c.issuer_name(),
+            ski: &issuer_ski,
+            aia_p7c: issuer_spec.aia_p7c,
+        };
+        let extensions = build_extensions(c, &subject, &public_key, &info, &spec.base_url)?;
+        let signer = CertSigner::new(issuer_key, c.signature)?;
+        let cert = issue(
+            CertificateRequest {
+                name: c.name.clone(),
+                subject,
+                issuer: issuer_subject.clone(),
+                serial,
+                validity,
+                public_key,
+                extensions,
+            },
+            &signer,
+        )?;
+        entries.push(credential_entry(
+            spec, c, &info, &cert, &key, serial, epoch, not_before, not_after,
+        )?);
+        issued.insert(c.name.clone(), Issued { cert, key, serial });
+    }
+
+    Ok((issued, entries))
+}
+
+/// `<name>/cert.pem`, `cert.der`, `key.pem`, `bundle.p12`; returns their paths.
+fn write_credential(
+    out: &mut Output<'_>,
+    spec: &PkiSpec,
+    issued: &BTreeMap<String, Issued>,
+    c: &CredentialSpec,
+) -> Result<Vec<String>, PkiError> {
+    let mut written = Vec::new();
+    let me = issued
+        .get(&c.name)
+        .ok_or_else(|| PkiError::SpecInvalid(format!("{} was not issued", c.name)))?;
+    let chain = chain_of(spec, issued, c)?;
+    let der = me.cert.to_der().map_err(PkiError::der(&c.name))?;
+    let pem = me
+        .cert
+        .to_pem(der::pem::LineEnding::LF)
+        .map_err(PkiError::der(&c.name))?;
+    let key_pem = me.key.to_pkcs8_pem().map_err(|error| PkiError::Key {
+        name: c.name.clone(),
+        error,
+    })?;
+    let mut rng = seeded_rng("pkcs12", &c.name);
+    let p12 = build_pkcs12(
+        &me.key,
+        &me.cert,
+        &chain,
+        &c.name,
+        PKCS12_PASSWORD,
+        spec.pkcs12_iterations,
+        &mut rng,
+    )?;
+    let dir = &c.name;
+    let what = if c.ca { "CA" } else { "credential" };
+    for (file, bytes, purpose) in [
+        (
+            CERT_PEM,
+            pem.as_bytes(),
+            format!("{what} {}: certificate, PEM", c.name),
+        ),
+        (
+            CERT_DER,
+            &der[..],
+            format!("{what} {}: certificate, DER", c.name),
+        ),
+        (
+            KEY_PEM,
+            key_pem.as_bytes(),
+            format!("{what} {}: private key, PKCS#8 PEM (unencrypted)", c.name),
+        ),
+        (
+            BUNDLE_P12,
+            &p12[..],
+            format!(
+                "{what} {}: PKCS#12 with key, certificate and chain (PBES2 AES-256-CBC, HMAC-SHA-256; password {PKCS12_PASSWORD})",
+                c.name
+            ),
+        ),
+    ] {
+        let path = format!("{dir}/{file}");
+        out.write_for(Some(&c.name), &path, bytes, &purpose)?;
+        written.push(path);
+    }
+    if let Some(defect) = c.malformed {
+        let issuer = issued.get(c.issuer_name()).ok_or_else(|| {
+            PkiError::SpecInvalid(format!("{}: issuer {} not issued", c.name, c.issuer))
+        })?;
+        let signer = CertSigner::new(&issuer.key, c.signature)?;
+        let bad = malform(&me.cert, defect, &signer)?;
+        let bad_pem = der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &bad)
+            .map_err(|e| PkiError::Sign(format!("{}: PEM: {e}", c.name)))?;
+        for (file, bytes, form) in [
+            (MALFORMED_DER, &bad[..], "DER"),
+            (MALFORMED_PEM, bad_pem.as_bytes(), "PEM"),
+        ] {
+            let path = format!("{dir}/{file}");
+            let purpose = format!(
+                "credential {}: the certificate hand-encoded with defect {defect:?} and re-signed by its issuer, {form} (most parsers refuse it)",
+                c.name
+            );
+            out.write_for(Some(&c.name), &path, bytes, &purpose)?;
+            written.push(path);
+        }
+    }
+    Ok(written)
+}
+
+/// Per CA: the certificate as AIA serves it, the .p7c where AIA uses it, and the CRL.
+fn write_ca(
+    out: &mut Output<'_>,
+    spec: &PkiSpec,
+    issued: &BTreeMap<String, Issued>,
+    ca: &CredentialSpec,
+    epoch: OffsetDateTime,
+) -> Result<CrlEntry, PkiError> {
+    let me = issued
+        .get(&ca.name)
+        .ok_or_else(|| PkiError::SpecInvalid(format!("{} was not issued", ca.name)))?;
+    let der = me.cert.to_der().map_err(PkiError::der(&ca.name))?;
+    out.write_for(
+        Some(&ca.name),
+        &format!("{}.cer", ca.name),
+        &der,
+        &format!(
+            "CA {}: certificate, DER, as served at {}/{}.cer",
+            ca.name, spec.base_url, ca.name
+        ),
+    )?;
+    if ca.aia_p7c {
+        let p7c = build_p7c(std::slice::from_ref(&me.cert))?;
+        out.write_for(
+            Some(&ca.name),
+            &format!("{}.p7c", ca.name),
+            &p7c,
+            &format!(
+                "CA {}: certs-only PKCS#7, as served at {}/{}.p7c",
+                ca.name, spec.base_url, ca.name
+            ),
+        )?;
+    }
+    let mut revoked = Vec::new();
+    let mut names = Vec::new();
+    for c in spec.credentials.iter().filter(|c| c.issuer == ca.name) {
+        if let (Some(r), Some(i)) = (&c.revoked, issued.get(&c.name)) {
+            revoked.push(RevokedEntry {
+                serial: SerialNumber::from(i.serial),
+                date: plus_days(epoch, r.days),
+                reason: Some(r.reason),
+            });
+            names.push(c.name.clone());
+        }
+    }
+    let next_update = plus_days(epoch, spec.crl_next_update_days);
+    let crl = build_crl(&me.cert, &me.key, CRL_NUMBER, epoch, next_update, &revoked)?;
+    let path = format!("{}.crl", ca.name);
+    out.write_for(
+        Some(&ca.name),
+        &path,
+        &crl.to_der().map_err(PkiError::der(&path))?,
+        &format!(
+            "CA {}: CRL v2, DER, thisUpdate = epoch, nextUpdate = epoch + {} days; revokes {}",
+            ca.name,
+            spec.crl_next_update_days,
+            if names.is_empty() {
+                "nothing".to_string()
+            } else {
+                names.join(", ")
+            }
+        ),
+    )?;
+    Ok(CrlEntry {
+        ca: ca.name.clone(),
+        path,
+        crl_number: CRL_NUMBER,
+        this_update: format_rfc3339(epoch),
+        next_update: format_rfc3339(next_update),
+        revoked: names,
+    })
+}
+
+/// The anchor under an obvious name, the description, a README.
+fn write_top_level(
+    out: &mut Output<'_>,
+    spec: &PkiSpec,
+    spec_text: &str,
+    issued: &BTreeMap<String, Issued>,
+    epoch: OffsetDateTime,
+) -> Result<(), PkiError> {
+    let anchor = issued
+        .get(&spec.anchor)
+        .ok_or_else(|| PkiError::SpecInvalid(format!("anchor {} was not issued", spec.anchor)))?;
+    let anchor_pem = anchor
+        .cert
+        .to_pem(der::pem::LineEnding::LF)
+        .map_err(PkiError::der("anchor"))?;
+    let anchor_der = anchor.cert.to_der().map_err(PkiError::der("anchor"))?;
+    let install = "the harness trust anchor: install it in the system under test";
+    out.write(
+        ANCHOR_PEM,
+        anchor_pem.as_bytes(),
+        &format!("{} ({}), PEM: {install}", spec.anchor, "root"),
+    )?;
+    out.write(
+        ANCHOR_DER,
+        &anchor_der,
+        &format!("{} ({}), DER: {install}", spec.anchor, "root"),
+    )?;
+    out.write(
+        SPEC_FILE,
+        spec_text.as_bytes(),
+        "the PKI description this set was generated from",
+    )?;
+    out.write(
+        README_FILE,
+        readme(spec, epoch).as_bytes(),
+        "what is in this folder and how to use it",
+    )?;
+
+    Ok(())
 }
 
 /// Files the previous run listed in its manifest (empty when there is none).
@@ -704,6 +770,24 @@ purpose = "expired"
         assert_eq!(chain, ["leaf", "inter", "root"]);
         assert_eq!(pki.anchor().map(|c| c.name.as_str()), Some("root"));
         assert!(pki.ca("leaf").is_none());
+        // What a CRL server rebuilds per request matches the committed CRL's entries.
+        let epoch = pki.epoch().expect("epoch");
+        let entries = pki.revoked_entries("inter", epoch);
+        assert_eq!(entries.len(), 1);
+        let inter = pki.ca("inter").expect("inter");
+        let rebuilt = crate::pki::build_crl(
+            &inter.certificate,
+            &inter.key,
+            1,
+            epoch,
+            plus_days(epoch, 30),
+            &entries,
+        )
+        .expect("build_crl");
+        assert_eq!(
+            rebuilt.to_der().expect("der"),
+            pki.crl_der("inter").expect("committed CRL")
+        );
         assert!(pki.credential("nope").is_none());
         assert!(pki.credential("leaf").expect("leaf").pkcs12_path.exists());
     }

@@ -99,6 +99,10 @@ pub struct CredentialSpec {
     /// Listed on the issuer's CRL.
     #[serde(default)]
     pub revoked: Option<Revocation>,
+    /// Also write `malformed.der`/`.pem`: this certificate hand-encoded with a defect that no
+    /// builder produces, re-signed by the issuer (RX-29).
+    #[serde(default)]
+    pub malformed: Option<Malformation>,
     pub purpose: String,
 }
 
@@ -151,6 +155,15 @@ pub enum OmitExtension {
     SubjectAltName,
     CrlDistributionPoints,
     AuthorityInfoAccess,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Malformation {
+    /// Validity holds only notAfter.
+    NoNotBefore,
+    /// Validity holds only notBefore.
+    NoNotAfter,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -266,6 +279,23 @@ impl PkiSpec {
                     c.name
                 ));
             }
+            if let Some(a) = c
+                .address
+                .iter()
+                .chain(&c.extra_addresses)
+                .find(|a| !a.contains('@'))
+            {
+                return bad(format!("credential {}: address {a:?} has no @", c.name));
+            }
+            if c.aia_p7c && !c.ca {
+                return bad(format!("credential {}: aia_p7c is for CAs", c.name));
+            }
+            if c.revoked.is_some() && c.is_self_signed() {
+                return bad(format!(
+                    "credential {}: a root cannot be on its own CRL",
+                    c.name
+                ));
+            }
             if !self.validity.contains_key(&c.validity) {
                 return bad(format!(
                     "credential {}: unknown validity class {}",
@@ -362,6 +392,27 @@ mod tests {
             PkiSpec::parse(text),
             Err(PkiError::SpecInvalid(_))
         ));
+    }
+
+    #[test]
+    fn malformed_entries_are_refused() {
+        for (from, to) in [
+            (
+                "address = \"d1@domain1.direct.test\"",
+                "address = \"d1.domain1.direct.test\"",
+            ),
+            ("name = \"D1_valA\"", "name = \"../D1_valA\""),
+            ("name = \"D1_invB\"", "name = \"D1_valA\""),
+            ("validity = \"expired\"", "validity = \"stale\""),
+            ("anchor = \"direct.test_ca_root\"", "anchor = \"D1_valA\""),
+        ] {
+            let text = EMBEDDED_SPEC.replacen(from, to, 1);
+            assert_ne!(text, EMBEDDED_SPEC, "{from} not found");
+            assert!(
+                matches!(PkiSpec::parse(&text), Err(PkiError::SpecInvalid(_))),
+                "{to} accepted"
+            );
+        }
     }
 
     #[test]

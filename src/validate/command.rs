@@ -141,9 +141,9 @@ pub fn load_options(args: &ValidateArgs) -> Result<ValidationOptions, ValidateEr
         ..ValidationOptions::default()
     };
     for p in &args.recipient_key {
-        options
-            .recipient_keys
-            .push(load_key(p, args.password.as_deref())?);
+        let (key, certificates) = load_key(p, args.password.as_deref())?;
+        options.recipient_keys.push(key);
+        options.recipient_certs.extend(certificates);
     }
     for p in &args.recipient_cert {
         options.recipient_certs.extend(load_certificates(p)?);

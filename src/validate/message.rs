@@ -300,25 +300,12 @@ fn decrypt_with(der: &[u8], options: &ValidationOptions) -> Decryption {
     let keys: Vec<_> = options
         .recipient_keys
         .iter()
-        .filter_map(|k| match k {
-            RecipientKey::Key { path, key } => Some((path, key)),
-            RecipientKey::Pkcs12 { .. } => None,
+        .map(|k| match k {
+            RecipientKey::Key { path, key } => (path, key),
         })
         .collect();
     if keys.is_empty() {
-        return Decryption::NotAttempted(
-            match options.recipient_keys.iter().find_map(|k| match k {
-                RecipientKey::Pkcs12 { path } => Some(path),
-                RecipientKey::Key { .. } => None,
-            }) {
-                Some(p) => format!(
-                    "{} is PKCS#12, which this version does not read yet; give the key as PEM \
-                     (openssl pkcs12 -in FILE -nocerts -nodes)",
-                    p.display()
-                ),
-                None => "no --recipient-key given".into(),
-            },
-        );
+        return Decryption::NotAttempted("no --recipient-key given".into());
     }
     let mut errors = Vec::new();
     for (path, key) in keys {

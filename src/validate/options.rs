@@ -15,17 +15,8 @@ use crate::validate::finding::Profile;
 
 /// A recipient credential as given with `--recipient-key`.
 #[derive(Debug)]
-#[allow(clippy::large_enum_variant)] // a handful per run; boxing buys nothing
 pub enum RecipientKey {
-    Key {
-        path: PathBuf,
-        key: PrivateKey,
-    },
-    /// A PKCS#12 file: read later by the lead's PKCS#12 support; until then the decryption
-    /// checks report not evaluated with this path as the reason.
-    Pkcs12 {
-        path: PathBuf,
-    },
+    Key { path: PathBuf, key: PrivateKey },
 }
 
 /// Everything the checks may use besides the message.
@@ -70,24 +61,36 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, ValidateError> {
     })
 }
 
-/// Reads a recipient key: PKCS#8 (encrypted PKCS#8 with `password`) or PKCS#1, PEM or DER;
-/// `.p12`/`.pfx`, or DER that looks like a PFX, is kept as a PKCS#12 placeholder.
-pub fn load_key(path: &Path, password: Option<&str>) -> Result<RecipientKey, ValidateError> {
+/// Reads a recipient key: PKCS#8 (encrypted PKCS#8 with `password`) or PKCS#1, PEM or DER,
+/// or PKCS#12 (`.p12`/`.pfx`, or DER that looks like a PFX) with `password`. A PKCS#12 file
+/// also yields its certificates, which select the RecipientInfo like `--recipient-cert`.
+pub fn load_key(
+    path: &Path,
+    password: Option<&str>,
+) -> Result<(RecipientKey, Vec<Certificate>), ValidateError> {
     let bytes = read_file(path)?;
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    if ext == "p12" || ext == "pfx" || looks_like_pfx(&bytes) {
-        return Ok(RecipientKey::Pkcs12 {
-            path: path.to_path_buf(),
-        });
-    }
     let bad = |reason: String| ValidateError::Key {
         path: path.to_path_buf(),
         reason,
     };
+    if ext == "p12" || ext == "pfx" || looks_like_pfx(&bytes) {
+        let password = password.ok_or_else(|| bad("a PKCS#12 file needs its --password".into()))?;
+        let contents = crate::pki::read_pkcs12(&bytes, password).map_err(|e| bad(e.to_string()))?;
+        let key = contents
+            .key
+            .ok_or_else(|| bad("the PKCS#12 file holds no private key".into()))?;
+        let key = RecipientKey::Key {
+            path: path.to_path_buf(),
+            key,
+        };
+        // Only the key's own certificate: CA certificates in the bundle are not recipients.
+        return Ok((key, contents.certificates.into_iter().take(1).collect()));
+    }
     if bytes.windows(21).any(|w| w == b"ENCRYPTED PRIVATE KEY") {
         let password =
             password.ok_or_else(|| bad("the key is encrypted: give its --password".into()))?;
@@ -100,17 +103,23 @@ pub fn load_key(path: &Path, password: Option<&str>) -> Result<RecipientKey, Val
             .decrypt(password)
             .map_err(|e| bad(format!("cannot decrypt with the given password: {e}")))?;
         return PrivateKey::from_pkcs8_der(plain.as_bytes())
-            .map(|key| RecipientKey::Key {
-                path: path.to_path_buf(),
-                key,
+            .map(|key| {
+                let key = RecipientKey::Key {
+                    path: path.to_path_buf(),
+                    key,
+                };
+                (key, Vec::new())
             })
             .map_err(|e| bad(e.to_string()));
     }
     match PrivateKey::from_pem_or_der(&bytes) {
-        Ok(key) => Ok(RecipientKey::Key {
-            path: path.to_path_buf(),
-            key,
-        }),
+        Ok(key) => Ok((
+            RecipientKey::Key {
+                path: path.to_path_buf(),
+                key,
+            },
+            Vec::new(),
+        )),
         Err(e) => Err(ValidateError::Key {
             path: path.to_path_buf(),
             reason: e.to_string(),
