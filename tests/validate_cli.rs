@@ -790,13 +790,24 @@ fn a_bad_envelope_version_fails_401() {
     let mut bad = head.to_vec();
     bad.extend_from_slice(b"\r\n");
     bad.extend_from_slice(&base64_lines(&der));
-    let p = write(d, "version.eml", &bad);
-    let key = pki.bob.key_path.to_str().expect("path");
-    let (code, f) = findings(&["--recipient-key", key, p.to_str().expect("path")]);
-    assert!(
-        is(only(&f, "VC-401"), "failed", "error"),
-        "{:?}",
-        outcome(&f, "VC-401")
-    );
-    assert_eq!(code, 1);
+    // In-process, so that the check itself is judged (the CLI path is covered above).
+    let key = direct_conformance::keys::PrivateKey::from_pem_or_der(
+        &std::fs::read(&pki.bob.key_path).expect("key"),
+    )
+    .expect("key parses");
+    let options = direct_conformance::validate::ValidationOptions {
+        recipient_keys: vec![direct_conformance::validate::options::RecipientKey::Key {
+            path: pki.bob.key_path.clone(),
+            key,
+        }],
+        ..Default::default()
+    };
+    let report = direct_conformance::validate::validate_message("version.eml", &bad, &options);
+    let vc401: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.id == "VC-401")
+        .collect();
+    assert_eq!(vc401.len(), 1);
+    assert!(vc401[0].is_error(), "{vc401:?}");
 }
