@@ -4,6 +4,9 @@
 
 use base64::Engine as _;
 
+/// How far past `=?` an encoded-word is looked for.
+const MAX_LOOKAHEAD: usize = 512;
+
 /// Problems with the encoded-words in a header value.
 pub fn encoded_word_problems(value: &str) -> Vec<String> {
     let mut problems = Vec::new();
@@ -25,6 +28,13 @@ pub fn encoded_word_problems(value: &str) -> Vec<String> {
 
 /// `=?charset?enc?text?=` pieces, when `s` starts with that shape (no white space inside).
 fn shape(s: &str) -> Option<(&str, &str, &str, &str)> {
+    // Nothing longer than this can be meant as one encoded-word; bounding the look-ahead
+    // keeps a hostile header from costing quadratic time.
+    let mut limit = s.len().min(MAX_LOOKAHEAD);
+    while !s.is_char_boundary(limit) {
+        limit -= 1;
+    }
+    let s = &s[..limit];
     let inner = s.strip_prefix("=?")?;
     let (charset, after) = inner.split_once('?')?;
     let (encoding, after) = after.split_once('?')?;
@@ -91,6 +101,15 @@ mod tests {
         );
         assert!(encoded_word_problems("plain =? text ?= here").is_empty());
         assert!(encoded_word_problems("no words").is_empty());
+    }
+
+    #[test]
+    fn hostile_values_stay_linear() {
+        let v = "=?a?b?".repeat(200_000);
+        let started = std::time::Instant::now();
+        let _ = encoded_word_problems(&v);
+        assert!(started.elapsed().as_secs() < 5);
+        let _ = encoded_word_problems(&format!("=?{}", "\u{e9}".repeat(600)));
     }
 
     #[test]

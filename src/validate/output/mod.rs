@@ -68,24 +68,17 @@ impl MessageSection {
     /// Findings grouped by part, parts in tree order (`message`, `message/decrypted`,
     /// `…/1`, `…/1/inner`, `…/2`, numbers compared as numbers), findings in run order.
     pub fn by_part(&self) -> Vec<PartGroup<'_>> {
-        let mut paths: Vec<&str> = Vec::new();
+        let mut groups: std::collections::HashMap<&str, Vec<&Finding>> =
+            std::collections::HashMap::new();
         for f in &self.findings {
-            if !paths.contains(&f.part_path.as_str()) {
-                paths.push(&f.part_path);
-            }
+            groups.entry(f.part_path.as_str()).or_default().push(f);
         }
-        paths.sort_by(|a, b| tree_order(a, b));
-        paths
+        let mut parts: Vec<PartGroup<'_>> = groups
             .into_iter()
-            .map(|path| PartGroup {
-                path,
-                findings: self
-                    .findings
-                    .iter()
-                    .filter(|f| f.part_path == path)
-                    .collect(),
-            })
-            .collect()
+            .map(|(path, findings)| PartGroup { path, findings })
+            .collect();
+        parts.sort_by(|a, b| tree_order(a.path, b.path));
+        parts
     }
 }
 
