@@ -77,6 +77,15 @@ pub fn run(inputs: &CertInputs, out: &mut Findings) {
             ),
         ));
     }
+    // VC-607 says how the network was used even when no check needed it.
+    if !checks.iter().any(|c| c.code == 607) {
+        let detail = if options.online {
+            "online: AIA and CRL distribution points may be fetched (every fetch is on VC-602)"
+        } else {
+            "offline: nothing on this path needed the network"
+        };
+        checks.push(TrustCheck::new(607, crate::trust::Outcome::Info, detail));
+    }
     for problem in unreadable {
         checks.push(TrustCheck::new(
             605,
