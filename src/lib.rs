@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod keys;
+pub mod mdn;
 pub mod pki;
 pub mod smime;
 pub mod trust;
