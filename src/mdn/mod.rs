@@ -9,6 +9,7 @@ pub mod build;
 pub mod disposition;
 pub mod error;
 pub mod parse;
+pub mod tracker;
 
 pub use build::{
     DsnRecipientSpec, DsnSpec, MdnSpec, OriginalMessage, STATUS_BAD_MAILBOX, STATUS_SECURITY,
@@ -20,3 +21,4 @@ pub use parse::{
     DsnAction, DsnRecipient, DsnReport, FINAL_DELIVERY_FIELD, MdnReport, Notification, StatusCode,
     is_notification, normalise_message_id, parse_notification, requests_dispatched,
 };
+pub use tracker::{Event, IgnoreReason, Outcome, Stage, Tracker, TrackerConfig, TrackerError};
