@@ -196,11 +196,35 @@ fn part_header(message: &Message<'_>, part: &MessagePart<'_>) -> Header {
 /// All report fields of a part body in one header, whatever blank lines split them.
 fn merged_fields(body: &[u8]) -> Header {
     let mut merged = Header::default();
-    for block in field_blocks(body) {
+    for block in field_blocks(&close_field_names(body)) {
         merged.fields.extend(block.fields);
         merged.problems.extend(block.problems);
     }
     merged
+}
+
+/// Removes white space between a field name and its colon (`Disposition : …`, RFC 5322's
+/// obsolete syntax, which some senders still write), so that the strict field grammar reads
+/// the field instead of dropping it.
+fn close_field_names(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len());
+    for line in body.split_inclusive(|b| *b == b'\n') {
+        let name_len = line
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-')
+            .count();
+        let gap = line[name_len..]
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count();
+        if name_len > 0 && gap > 0 && line.get(name_len + gap) == Some(&b':') {
+            out.extend_from_slice(&line[..name_len]);
+            out.extend_from_slice(&line[name_len + gap..]);
+        } else {
+            out.extend_from_slice(line);
+        }
+    }
+    out
 }
 
 fn mdn_report(message: &Message<'_>, part: &MessagePart<'_>) -> Result<MdnReport, MdnError> {
@@ -253,7 +277,7 @@ fn mdn_report(message: &Message<'_>, part: &MessagePart<'_>) -> Result<MdnReport
 }
 
 fn dsn_report(message: &Message<'_>, part: &MessagePart<'_>) -> Result<DsnReport, MdnError> {
-    let mut blocks = field_blocks(part.contents());
+    let mut blocks = field_blocks(&close_field_names(part.contents()));
     // The first block is per-message, unless the sender skipped it (tolerated).
     let per_message = match blocks.first() {
         Some(b) if b.get("Final-Recipient").is_none() => Some(blocks.remove(0)),
