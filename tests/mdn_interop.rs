@@ -160,3 +160,31 @@ fn dispatched_and_failed_mdns_validate_when_sealed() {
         assert_eq!(vc7_errors(&pki, &sealed), Vec::<String>::new(), "{kind:?}");
     }
 }
+
+#[test]
+fn sealed_processed_mdn_has_no_error_level_finding_at_all_with_the_anchor() {
+    use x509_cert::der::DecodePem;
+    let pki = test_pki();
+    let sealed = sealed_mdn(&pki, DispositionKind::Processed);
+    let ca = x509_cert::Certificate::from_pem(std::fs::read(&pki.ca_path).expect("ca"))
+        .expect("ca parses");
+    let options = ValidationOptions {
+        recipient_keys: vec![RecipientKey::Key {
+            path: pki.alice.key_path.clone(),
+            key: direct_conformance::keys::PrivateKey::from_pem_or_der(
+                &std::fs::read(&pki.alice.key_path).expect("key"),
+            )
+            .expect("key parses"),
+        }],
+        anchors: vec![ca],
+        correlation: Some(Correlation::from_original(original().as_bytes())),
+        ..ValidationOptions::default()
+    };
+    let errors: Vec<String> = validate_message("mdn", &sealed, &options)
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Failed && f.severity == Severity::Error)
+        .map(|f| format!("{} {}", f.id, f.message))
+        .collect();
+    assert_eq!(errors, Vec::<String>::new());
+}

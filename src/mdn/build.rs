@@ -262,7 +262,7 @@ pub fn build_mdn(spec: &MdnSpec) -> Result<Vec<u8>, MdnError> {
     }
     let text = spec.human_text.clone().unwrap_or_else(|| {
         format!(
-            "The message {} to {} was {}.\r\n",
+            "The message {}\r\nto {}\r\nwas {}.\r\n",
             spec.original_message_id,
             spec.final_recipient,
             spec.disposition.kind.as_str()
@@ -275,7 +275,9 @@ pub fn build_mdn(spec: &MdnSpec) -> Result<Vec<u8>, MdnError> {
                 ContentType::new("text/plain").attribute("charset", "utf-8"),
                 text,
             ),
-            MimePart::new("message/disposition-notification", fields).transfer_encoding("7bit"),
+            // Bytes, not text: mail-builder would add a charset parameter to a text body.
+            MimePart::new("message/disposition-notification", fields.into_bytes())
+                .transfer_encoding("7bit"),
         ],
     );
     write(
@@ -336,9 +338,9 @@ pub fn build_dsn(spec: &DsnSpec) -> Result<Vec<u8>, MdnError> {
     };
     let text = spec.human_text.clone().unwrap_or_else(|| {
         format!(
-            "The message {} could not be delivered to: {}.\r\n",
+            "The message {}\r\ncould not be delivered to:\r\n{}\r\n",
             spec.original_message_id,
-            names.join(", ")
+            names.join("\r\n")
         )
     });
     let report = MimePart::new(
@@ -348,8 +350,8 @@ pub fn build_dsn(spec: &DsnSpec) -> Result<Vec<u8>, MdnError> {
                 ContentType::new("text/plain").attribute("charset", "utf-8"),
                 text,
             ),
-            MimePart::new("message/delivery-status", fields).transfer_encoding("7bit"),
-            MimePart::new("text/rfc822-headers", headers),
+            MimePart::new("message/delivery-status", fields.into_bytes()).transfer_encoding("7bit"),
+            MimePart::new("text/rfc822-headers", headers.into_bytes()),
         ],
     );
     write(
