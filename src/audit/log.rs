@@ -169,6 +169,22 @@ mod tests {
     }
 
     #[test]
+    fn line_breaks_in_values_stay_inside_one_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        assert!(verify(&path).is_err(), "a missing file is an error");
+        std::fs::write(&path, b"").unwrap();
+        assert!(verify(&path).unwrap().is_intact(), "an empty log is intact");
+        let log = AuditLog::open(&path).unwrap();
+        log.record(event(1).reason("two\nlines\r\nand \"quotes\""))
+            .unwrap();
+        log.record(event(2)).unwrap();
+        let report = verify(&path).unwrap();
+        assert!(report.is_intact(), "{report:?}");
+        assert_eq!(report.lines, 2);
+    }
+
+    #[test]
     fn concurrent_writers_never_interleave() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl");
