@@ -279,6 +279,40 @@ fn dotnet_style_dsn_split_per_recipient_with_headers_part() {
 }
 
 #[test]
+fn dsn_blank_lines_in_odd_places() {
+    // The per-message block split in two, a recipient block split by a blank line, and no
+    // blank line between two recipients.
+    let raw = dsn(&format!(
+        "--D1\r\nContent-Type: message/delivery-status\r\n\r\n\
+         Reporting-MTA: dns; sut.direct.test\r\n\r\nArrival-Date: Wed, 25 Nov 2026 10:00:00 +0000\r\n\r\n\
+         Final-Recipient: rfc822; a@sut.direct.test\r\n\r\nAction: failed\r\nStatus: 5.1.1\r\n\
+         Final-Recipient: rfc822; b@sut.direct.test\r\nAction: delayed\r\nStatus: 4.4.7\r\n\r\n\
+         --D1\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {ID}\r\n\r\n"
+    ));
+    let Ok(Notification::Dsn(d)) = parse_notification(raw.as_bytes()) else {
+        panic!("not a DSN");
+    };
+    assert_eq!(d.reporting_mta.as_deref(), Some("dns; sut.direct.test"));
+    let got: Vec<_> = d
+        .per_recipient
+        .iter()
+        .map(|r| (r.final_recipient.as_str(), r.action.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("a@sut.direct.test", DsnAction::Failed),
+            ("b@sut.direct.test", DsnAction::Delayed)
+        ]
+    );
+    let no_action = raw.replace("Action: failed\r\n", "");
+    assert_eq!(
+        parse_notification(no_action.as_bytes()),
+        Err(MdnError::MissingField("Action"))
+    );
+}
+
+#[test]
 fn hand_written_notices_drive_the_tracker() {
     let t0 = time::macros::datetime!(2026-11-25 10:00 UTC);
     let mut tracker = Tracker::new(TrackerConfig::default());

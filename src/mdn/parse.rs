@@ -277,14 +277,25 @@ fn mdn_report(message: &Message<'_>, part: &MessagePart<'_>) -> Result<MdnReport
 }
 
 fn dsn_report(message: &Message<'_>, part: &MessagePart<'_>) -> Result<DsnReport, MdnError> {
-    let mut blocks = field_blocks(&close_field_names(part.contents()));
-    // The first block is per-message, unless the sender skipped it (tolerated).
-    let per_message = match blocks.first() {
-        Some(b) if b.get("Final-Recipient").is_none() => Some(blocks.remove(0)),
-        _ => None,
-    };
+    // Fields are grouped by Final-Recipient rather than by blank lines, so that a sender's
+    // extra or missing blank lines do not split or merge recipients (MDN-22). What precedes
+    // the first Final-Recipient is per-message.
+    let mut per_message = Header::default();
+    let mut groups: Vec<Header> = Vec::new();
+    for field in merged_fields(part.contents()).fields {
+        if field.is("Final-Recipient") {
+            groups.push(Header {
+                fields: vec![field],
+                problems: Vec::new(),
+            });
+        } else if let Some(group) = groups.last_mut() {
+            group.fields.push(field);
+        } else {
+            per_message.fields.push(field);
+        }
+    }
     let mut per_recipient = Vec::new();
-    for block in blocks {
+    for block in groups {
         let final_recipient = recipient_address(
             "Final-Recipient",
             block
@@ -321,10 +332,9 @@ fn dsn_report(message: &Message<'_>, part: &MessagePart<'_>) -> Result<DsnReport
     }
     Ok(DsnReport {
         reporting_mta: per_message
-            .as_ref()
-            .and_then(|b| b.value("Reporting-MTA"))
+            .value("Reporting-MTA")
             .map(|v| v.trim().to_string()),
-        original_message_id: dsn_original_id(message, per_message.as_ref()),
+        original_message_id: dsn_original_id(message, Some(&per_message)),
         per_recipient,
     })
 }
