@@ -48,6 +48,9 @@ enum Command {
         /// reproducible.
         #[arg(long)]
         epoch: Option<String>,
+        /// The PKI description to generate from (default: the embedded `reference-certs/pki.toml`).
+        #[arg(long, value_name = "FILE", env = "DIRECT_CONFORMANCE_PKI_SPEC")]
+        spec: Option<PathBuf>,
     },
     /// List the fault switches of the embedded reference SUT, one per line.
     Faults,
@@ -80,7 +83,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Validate(args) => validate(&args),
         Command::Serve { .. } => not_built("serve", "the discovery world (issue 4)"),
         Command::Faults => not_built("faults", "the reference HISP's fault switches (issue 5)"),
-        Command::Certs { out, epoch } => certs(out, epoch),
+        Command::Certs { out, epoch, spec } => certs(out, epoch, spec),
         Command::Audit(args) => Ok(ExitCode::from(direct_conformance::audit::command::run(
             &args,
         ))),
@@ -101,24 +104,24 @@ fn not_built(command: &str, what: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(EXIT_CANNOT_RUN))
 }
 
-/// `certs`: generates the test PKI from the embedded description, or from the file named by
-/// `DIRECT_CONFORMANCE_PKI_SPEC` (an override for trying new entries without rebuilding).
-fn certs(out: PathBuf, epoch: Option<String>) -> anyhow::Result<ExitCode> {
+/// `certs`: generates the test PKI from the embedded description, or from `--spec FILE`
+/// (also `DIRECT_CONFORMANCE_PKI_SPEC`: an override for trying new entries without rebuilding).
+fn certs(out: PathBuf, epoch: Option<String>, spec: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     use direct_conformance::pki;
-    let spec_text = match std::env::var_os("DIRECT_CONFORMANCE_PKI_SPEC") {
-        Some(path) => std::fs::read_to_string(&path).map_err(|e| {
-            anyhow::anyhow!(
-                "DIRECT_CONFORMANCE_PKI_SPEC {}: {e}",
-                PathBuf::from(&path).display()
-            )
-        })?,
+    let spec_text = match spec {
+        Some(path) => std::fs::read_to_string(&path)
+            .map_err(|e| anyhow::anyhow!("--spec {}: {e}", path.display()))?,
         None => pki::EMBEDDED_SPEC.to_string(),
     };
     let epoch = epoch.as_deref().map(pki::parse_epoch).transpose()?;
     let started = std::time::Instant::now();
     let manifest = pki::generate(&spec_text, epoch, &out)?;
     let cas = manifest.credentials.iter().filter(|c| c.ca).count();
-    println!(
+    // writeln! rather than println!: a closed pipe (`certs | head`) is not worth a panic.
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(
+        stdout,
         "wrote {} credentials ({} CAs, {} end entities), {} CRLs, {} files to {} in {:.1} s (epoch {})",
         manifest.credentials.len(),
         cas,
@@ -129,7 +132,8 @@ fn certs(out: PathBuf, epoch: Option<String>) -> anyhow::Result<ExitCode> {
         started.elapsed().as_secs_f64(),
         manifest.epoch
     );
-    println!(
+    let _ = writeln!(
+        stdout,
         "trust anchor: {}; PKCS#12 password: {}",
         out.join(pki::ANCHOR_PEM).display(),
         pki::PKCS12_PASSWORD

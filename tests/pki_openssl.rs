@@ -332,6 +332,37 @@ fn profiles_carry_what_the_catalogue_asks() {
 }
 
 #[test]
+fn malformed_validity_variants_are_refused_by_openssl() {
+    let dir = certs_dir();
+    let pki = ReferencePki::load_default().expect("load");
+    for name in ["sender_no_not_before", "sender_no_not_after"] {
+        let file = format!("{name}/malformed.der");
+        let out = run(
+            "openssl",
+            &["x509", "-inform", "DER", "-in", &file, "-noout"],
+            &dir,
+        );
+        assert!(
+            !out.status.success(),
+            "{name}: OpenSSL parsed a malformed certificate"
+        );
+        let out = run(
+            "openssl",
+            &["asn1parse", "-inform", "DER", "-in", &file],
+            &dir,
+        );
+        assert!(out.status.success(), "{name}: not DER: {}", text(&out));
+        // One time in the certificate instead of two (the CRL-free TBS has no other times).
+        assert_eq!(text(&out).matches("UTCTIME").count(), 1, "{name}");
+        let cred = pki.credential(name).expect("credential");
+        assert!(cred.malformed_der.is_some(), "{name}");
+        // The well-formed twin verifies.
+        let out = verify(name, &[]);
+        assert!(out.status.success(), "{name}: {}", text(&out));
+    }
+}
+
+#[test]
 fn manifest_names_every_file() {
     let dir = certs_dir();
     let manifest: Manifest =
@@ -341,7 +372,12 @@ fn manifest_names_every_file() {
     assert_eq!(listed, files_under(&dir));
     for c in &manifest.credentials {
         assert!(!c.purpose.is_empty() && !c.subject.is_empty(), "{}", c.name);
-        assert_eq!(c.files.len(), 4, "{}", c.name);
+        let expected = if c.name.starts_with("sender_no_not_") {
+            6
+        } else {
+            4
+        };
+        assert_eq!(c.files.len(), expected, "{}", c.name);
     }
 }
 

@@ -727,8 +727,8 @@ fn every_catalogue_check_is_reported() {
         e.extend_from_slice(m.as_bytes());
         e
     };
-    let mdn = "From: bob@sut.direct.test\r\nTo: alice@hisp.direct.test\r\nSubject: Processed\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\nMessage-ID: <mdn-1@sut.direct.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=disposition-notification; boundary=r\r\n\r\n--r\r\nContent-Type: text/plain\r\n\r\nProcessed.\r\n--r\r\nContent-Type: message/disposition-notification\r\n\r\nReporting-UA: sut.direct.test; HISP\r\nFinal-Recipient: rfc822; bob@sut.direct.test\r\nOriginal-Message-ID: <interop-1@hisp.direct.test>\r\nDisposition: automatic-action/MDN-sent-automatically; processed\r\n\r\n--r--\r\n";
-    let dsn = "From: postmaster@sut.direct.test\r\nTo: alice@hisp.direct.test\r\nSubject: Undeliverable\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\nMessage-ID: <dsn-1@sut.direct.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n--r\r\nContent-Type: text/plain\r\nContent-ID: <t1@sut.direct.test>\r\n\r\nNot delivered.\r\n--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; sut.direct.test\r\n\r\nFinal-Recipient: rfc822; nobody@sut.direct.test\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--r\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <interop-1@hisp.direct.test>\r\n\r\n--r--\r\n";
+    let mdn = "From: alice@hisp.direct.test\r\nTo: bob@sut.direct.test\r\nSubject: Processed\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\nMessage-ID: <mdn-1@hisp.direct.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=disposition-notification; boundary=r\r\n\r\n--r\r\nContent-Type: text/plain\r\n\r\nProcessed.\r\n--r\r\nContent-Type: message/disposition-notification\r\n\r\nReporting-UA: hisp.direct.test; HISP\r\nFinal-Recipient: rfc822; alice@hisp.direct.test\r\nOriginal-Message-ID: <interop-1@sut.direct.test>\r\nDisposition: automatic-action/MDN-sent-automatically; processed\r\n\r\n--r--\r\n";
+    let dsn = "From: alice@hisp.direct.test\r\nTo: bob@sut.direct.test\r\nSubject: Undeliverable\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\nMessage-ID: <dsn-1@hisp.direct.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n--r\r\nContent-Type: text/plain\r\nContent-ID: <t1@hisp.direct.test>\r\n\r\nNot delivered.\r\n--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; sut.direct.test\r\n\r\nFinal-Recipient: rfc822; nobody@sut.direct.test\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--r\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <interop-1@sut.direct.test>\r\n\r\n--r--\r\n";
     let messages = [
         make(d, &Recipe::default()),
         make(
@@ -768,4 +768,46 @@ fn every_catalogue_check_is_reported() {
     let missing: Vec<_> = catalogue.difference(&seen).collect();
     assert!(missing.is_empty(), "never reported: {missing:?}");
     assert!(seen.is_subset(&catalogue));
+}
+
+#[test]
+fn a_bad_envelope_version_fails_401() {
+    use direct_conformance::smime::entity::{base64_lines, decode_base64, split_header_body};
+    let pki = test_pki();
+    let d = pki.dir.path();
+    let good = make(d, &Recipe::default());
+    let (head, body) = split_header_body(&good);
+    let mut der = decode_base64(body).expect("base64");
+    // The first INTEGER after the envelopedData OID is EnvelopedData.version (0 here).
+    let oid = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x03];
+    let at = der.windows(oid.len()).position(|w| w == oid).expect("OID") + oid.len();
+    let v = der[at..]
+        .windows(3)
+        .position(|w| w == [0x02, 0x01, 0x00])
+        .expect("version")
+        + at;
+    der[v + 2] = 0x07;
+    let mut bad = head.to_vec();
+    bad.extend_from_slice(b"\r\n");
+    bad.extend_from_slice(&base64_lines(&der));
+    // In-process, so that the check itself is judged (the CLI path is covered above).
+    let key = direct_conformance::keys::PrivateKey::from_pem_or_der(
+        &std::fs::read(&pki.bob.key_path).expect("key"),
+    )
+    .expect("key parses");
+    let options = direct_conformance::validate::ValidationOptions {
+        recipient_keys: vec![direct_conformance::validate::options::RecipientKey::Key {
+            path: pki.bob.key_path.clone(),
+            key,
+        }],
+        ..Default::default()
+    };
+    let report = direct_conformance::validate::validate_message("version.eml", &bad, &options);
+    let vc401: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.id == "VC-401")
+        .collect();
+    assert_eq!(vc401.len(), 1);
+    assert!(vc401[0].is_error(), "{vc401:?}");
 }

@@ -13,8 +13,8 @@ pub fn credential(dir: &std::path::Path) -> (Certificate, PrivateKey) {
         let ok = Command::new("openssl")
             .args(args)
             .current_dir(dir)
-            .status()
-            .map(|s| s.success());
+            .output()
+            .map(|o| o.status.success());
         assert!(
             matches!(ok, Ok(true)),
             "openssl {args:?} failed (is openssl installed?)"

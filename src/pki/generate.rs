@@ -27,6 +27,7 @@ use super::extensions::{
     subject_alt_names, subject_name,
 };
 use super::issue::{CertificateRequest, issue};
+use super::malformed::malform;
 use super::manifest::{CredentialEntry, CrlEntry, FileEntry, Manifest, RevokedInfo};
 use super::p7c::build_p7c;
 use super::pkcs12::{PKCS12_PASSWORD, build_pkcs12};
@@ -43,6 +44,8 @@ pub const CERT_PEM: &str = "cert.pem";
 pub const CERT_DER: &str = "cert.der";
 pub const KEY_PEM: &str = "key.pem";
 pub const BUNDLE_P12: &str = "bundle.p12";
+pub const MALFORMED_DER: &str = "malformed.der";
+pub const MALFORMED_PEM: &str = "malformed.pem";
 /// CRL number of the committed CRLs; the HTTP server numbers its own.
 const CRL_NUMBER: u64 = 1;
 
@@ -232,6 +235,27 @@ fn write_credential(
         let path = format!("{dir}/{file}");
         out.write_for(Some(&c.name), &path, bytes, &purpose)?;
         written.push(path);
+    }
+    if let Some(defect) = c.malformed {
+        let issuer = issued.get(c.issuer_name()).ok_or_else(|| {
+            PkiError::SpecInvalid(format!("{}: issuer {} not issued", c.name, c.issuer))
+        })?;
+        let signer = CertSigner::new(&issuer.key, c.signature)?;
+        let bad = malform(&me.cert, defect, &signer)?;
+        let bad_pem = der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &bad)
+            .map_err(|e| PkiError::Sign(format!("{}: PEM: {e}", c.name)))?;
+        for (file, bytes, form) in [
+            (MALFORMED_DER, &bad[..], "DER"),
+            (MALFORMED_PEM, bad_pem.as_bytes(), "PEM"),
+        ] {
+            let path = format!("{dir}/{file}");
+            let purpose = format!(
+                "credential {}: the certificate hand-encoded with defect {defect:?} and re-signed by its issuer, {form} (most parsers refuse it)",
+                c.name
+            );
+            out.write_for(Some(&c.name), &path, bytes, &purpose)?;
+            written.push(path);
+        }
     }
     Ok(written)
 }
@@ -746,6 +770,24 @@ purpose = "expired"
         assert_eq!(chain, ["leaf", "inter", "root"]);
         assert_eq!(pki.anchor().map(|c| c.name.as_str()), Some("root"));
         assert!(pki.ca("leaf").is_none());
+        // What a CRL server rebuilds per request matches the committed CRL's entries.
+        let epoch = pki.epoch().expect("epoch");
+        let entries = pki.revoked_entries("inter", epoch);
+        assert_eq!(entries.len(), 1);
+        let inter = pki.ca("inter").expect("inter");
+        let rebuilt = crate::pki::build_crl(
+            &inter.certificate,
+            &inter.key,
+            1,
+            epoch,
+            plus_days(epoch, 30),
+            &entries,
+        )
+        .expect("build_crl");
+        assert_eq!(
+            rebuilt.to_der().expect("der"),
+            pki.crl_der("inter").expect("committed CRL")
+        );
         assert!(pki.credential("nope").is_none());
         assert!(pki.credential("leaf").expect("leaf").pkcs12_path.exists());
     }

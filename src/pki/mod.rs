@@ -7,6 +7,7 @@ mod error;
 mod extensions;
 mod generate;
 mod issue;
+mod malformed;
 mod manifest;
 mod p7c;
 mod pkcs12;

@@ -99,6 +99,10 @@ pub struct CredentialSpec {
     /// Listed on the issuer's CRL.
     #[serde(default)]
     pub revoked: Option<Revocation>,
+    /// Also write `malformed.der`/`.pem`: this certificate hand-encoded with a defect that no
+    /// builder produces, re-signed by the issuer (RX-29).
+    #[serde(default)]
+    pub malformed: Option<Malformation>,
     pub purpose: String,
 }
 
@@ -151,6 +155,15 @@ pub enum OmitExtension {
     SubjectAltName,
     CrlDistributionPoints,
     AuthorityInfoAccess,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Malformation {
+    /// Validity holds only notAfter.
+    NoNotBefore,
+    /// Validity holds only notBefore.
+    NoNotAfter,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]

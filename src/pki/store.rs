@@ -4,12 +4,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use der::Decode;
+use time::OffsetDateTime;
 use x509_cert::Certificate;
 
 use crate::keys::PrivateKey;
 
+use super::crl::RevokedEntry;
+use super::time::{parse_epoch, plus_days};
+
 use super::error::PkiError;
-use super::generate::{BUNDLE_P12, CERT_DER, KEY_PEM, SPEC_FILE, generate};
+use super::generate::{BUNDLE_P12, CERT_DER, KEY_PEM, MALFORMED_DER, SPEC_FILE, generate};
 use super::spec::{CredentialSpec, EMBEDDED_SPEC, PkiSpec, spec_sha256};
 
 /// Environment variable naming the folder of the PKI to use instead of the committed one.
@@ -26,6 +30,9 @@ pub struct Credential {
     pub issuer: String,
     pub entry: CredentialSpec,
     pub pkcs12_path: PathBuf,
+    /// `malformed.der` of a credential with a `malformed` defect (RX-29): not parseable as a
+    /// `Certificate`, so kept as bytes.
+    pub malformed_der: Option<Vec<u8>>,
 }
 
 /// A generated test PKI, loaded from its folder.
@@ -76,6 +83,10 @@ impl ReferencePki {
                     issuer: c.issuer_name().to_string(),
                     entry: c.clone(),
                     pkcs12_path: folder.join(BUNDLE_P12),
+                    malformed_der: match c.malformed {
+                        Some(_) => Some(read(&folder.join(MALFORMED_DER))?),
+                        None => None,
+                    },
                 },
             );
         }
@@ -153,6 +164,31 @@ impl ReferencePki {
             out.push(self.credentials.get(&last.issuer)?);
         }
         Some(out)
+    }
+
+    /// The fixed epoch of the description (what the committed files were computed from).
+    pub fn epoch(&self) -> Result<OffsetDateTime, PkiError> {
+        parse_epoch(&self.spec.epoch)
+    }
+
+    /// The entries of `ca`'s CRL, revocation dates computed from `relative_to` (the committed
+    /// CRLs use the epoch; a server building CRLs per request may use its start time), for
+    /// [`build_crl`](super::build_crl).
+    pub fn revoked_entries(&self, ca: &str, relative_to: OffsetDateTime) -> Vec<RevokedEntry> {
+        self.spec
+            .credentials
+            .iter()
+            .filter(|c| c.issuer == ca && !c.is_self_signed())
+            .filter_map(|c| {
+                let r = c.revoked.as_ref()?;
+                let cred = self.credentials.get(&c.name)?;
+                Some(RevokedEntry {
+                    serial: cred.certificate.tbs_certificate().serial_number().clone(),
+                    date: plus_days(relative_to, r.days),
+                    reason: Some(r.reason),
+                })
+            })
+            .collect()
     }
 
     /// The committed CRL of a CA, DER.

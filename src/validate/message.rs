@@ -194,14 +194,32 @@ pub struct MessageUnderValidation {
     /// The decrypted entity (path `message/decrypted`).
     pub decrypted: Option<Entity>,
     pub signature: Option<SignatureLayer>,
+    /// The mbox `From ` separator line some tools keep at the top of a saved message: no part
+    /// of the message, so it is set aside (and reported) instead of being judged as a header.
+    pub mbox_line: Option<String>,
+}
+
+/// Splits off a leading mbox `From ` line (`From sender date`, no colon after the name).
+fn split_mbox_line(raw: &[u8]) -> (Option<String>, &[u8]) {
+    if !raw.starts_with(b"From ") {
+        return (None, raw);
+    }
+    let end = raw
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(raw.len(), |p| p + 1);
+    let line = String::from_utf8_lossy(&raw[..end]).trim_end().to_string();
+    (Some(line), &raw[end..])
 }
 
 impl MessageUnderValidation {
     pub fn analyse(source: &str, raw: &[u8], options: &ValidationOptions) -> Self {
-        let outer = Entity::parse("message", raw);
+        let (mbox_line, message) = split_mbox_line(raw);
+        let outer = Entity::parse("message", message);
         let mut m = MessageUnderValidation {
             source: source.to_string(),
             raw: raw.to_vec(),
+            mbox_line,
             envelope: None,
             decrypted: None,
             signature: None,
@@ -386,6 +404,24 @@ mod tests {
         assert!(e.structure_error.is_some());
         let e = Entity::parse("m", b"Content-Type: multipart/mixed\r\n\r\nx");
         assert!(e.structure_error.is_some());
+    }
+
+    #[test]
+    fn mbox_from_line_is_set_aside() {
+        let m = MessageUnderValidation::analyse(
+            "t",
+            b"From alice@x.test Wed Nov 25 10:00:00 2026\r\nFrom: alice@x.test\r\n\r\nhi\r\n",
+            &ValidationOptions::default(),
+        );
+        assert!(m.mbox_line.is_some());
+        assert_eq!(m.outer.header.value("From"), Some("alice@x.test"));
+        assert!(m.outer.header.problems.is_empty());
+        let m = MessageUnderValidation::analyse(
+            "t",
+            b"From: alice@x.test\r\n\r\nhi\r\n",
+            &ValidationOptions::default(),
+        );
+        assert!(m.mbox_line.is_none());
     }
 
     #[test]

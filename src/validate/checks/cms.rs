@@ -140,6 +140,15 @@ fn vc401(info: &EnvelopeInfo, path: &str, out: &mut Findings) {
     if info.encrypted_content_len == 0 {
         problems.push("no encrypted content".to_string());
     }
+    // RFC 5652 §6.1 (EnvelopedData 0, 2, 3 or 4) and RFC 5083 §2.1 (AuthEnvelopedData 0).
+    let versions: &[u8] = if info.authenticated {
+        &[0]
+    } else {
+        &[0, 2, 3, 4]
+    };
+    if !versions.contains(&info.version) {
+        problems.push(format!("{kind} version {} is not valid", info.version));
+    }
     out.verdict(
         "VC-401",
         path,

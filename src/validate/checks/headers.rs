@@ -77,6 +77,12 @@ pub fn vc101(h: &Header, path: &str, out: &mut Findings) {
                 bad.len()
             ));
         }
+        for p in crate::validate::grammar::encoded_word::encoded_word_problems(&f.value) {
+            problems.push(format!(
+                "line {}: {}: malformed encoded-word {p}",
+                f.line, f.name
+            ));
+        }
     }
     out.verdict(
         "VC-101",
@@ -514,6 +520,8 @@ mod tests {
         let cases: &[(Check, &str, Status)] = &[
             (vc101, GOOD, Passed),
             (vc101, "Subject: caf\u{e9}\r\n", Failed),
+            (vc101, "Subject: =?utf-8?B?Y2Fmw6k=?=\r\n", Passed),
+            (vc101, "Subject: =?utf-8?B?Y2Fmw6k?=\r\n", Failed),
             (vc102, GOOD, Passed),
             (vc102, "MIME-Version: 1\r\n", Failed),
             (vc102, "From: a@b\r\n", Failed),

@@ -48,10 +48,13 @@ pub fn run(m: &MessageUnderValidation, correlation: Option<&Correlation>, out: &
     vc703(part, out);
     // The report fields, from the body; if the sender put them in the part's MIME header
     // instead (VC-703), read them there so that one defect is reported once.
-    let mut fields = field_blocks(&part.body)
-        .into_iter()
-        .next()
-        .unwrap_or_default();
+    // An MDN has one block of fields; stray blank lines between them are tolerated (MDN-22),
+    // so every block is read as one.
+    let mut fields = Header::default();
+    for block in field_blocks(&part.body) {
+        fields.fields.extend(block.fields);
+        fields.problems.extend(block.problems);
+    }
     if fields.get("Disposition").is_none() && part.header.get("Disposition").is_some() {
         fields = part.header.clone();
     }
@@ -661,6 +664,7 @@ mod tests {
             (MDN.replace("; processed", "; processed\r\nBogus: x"), "VC-713", Failed),
             (MDN.replace("From: bob@sut.direct.test", "From: mallory@evil.test"), "VC-714", Failed),
             (MDN.replace("From: bob@sut.direct.test", "From: postmaster@sut.direct.test"), "VC-714", Passed),
+            (MDN.replace("Original-Message-ID: ", "\r\noriginal-message-id:   "), "VC-709", Passed),
             (MDN.replace("Subject: Processed: hi\r\n", ""), "VC-715", Failed),
         ];
         for (i, (raw, id, want)) in cases.iter().enumerate() {

@@ -7,6 +7,14 @@ use crate::validate::grammar::mime::{check_boundary, content_disposition, transf
 use crate::validate::message::{Entity, MessageUnderValidation};
 
 pub fn run(m: &MessageUnderValidation, out: &mut Findings) {
+    if let Some(line) = &m.mbox_line {
+        out.info(
+            "VC-208",
+            &m.outer.path,
+            "an mbox \"From \" line precedes the message; it was set aside",
+            vec![line.clone()],
+        );
+    }
     for e in m.all_entities() {
         vc201(e, out);
         if e.essence().starts_with("multipart/") {
@@ -44,7 +52,16 @@ pub fn run(m: &MessageUnderValidation, out: &mut Findings) {
     }
 }
 
+/// The names of MIME fields that appear more than once (RFC 2045 allows one of each).
+fn duplicated(e: &Entity, name: &str) -> Option<String> {
+    (e.header.all(name).count() > 1).then(|| format!("{name} appears more than once"))
+}
+
 pub fn vc201(e: &Entity, out: &mut Findings) {
+    if let Some(d) = duplicated(e, "Content-Type") {
+        out.fail("VC-201", &e.path, d, Vec::new());
+        return;
+    }
     match &e.content_type {
         None => out.pass("VC-201", &e.path, "no Content-Type (text/plain by default)"),
         Some(Ok(p)) => out.pass("VC-201", &e.path, format!("Content-Type {}", p.value)),
@@ -80,6 +97,10 @@ pub fn vc202(e: &Entity, out: &mut Findings) {
 }
 
 pub fn vc203(e: &Entity, out: &mut Findings) {
+    if let Some(d) = duplicated(e, "Content-Transfer-Encoding") {
+        out.fail("VC-203", &e.path, d, Vec::new());
+        return;
+    }
     let Some(raw) = e.header.value("Content-Transfer-Encoding") else {
         if e.body.iter().any(|b| *b > 127) {
             out.fail(
@@ -189,6 +210,10 @@ pub fn vc204(path: &str, raw: &[u8], out: &mut Findings) {
 }
 
 pub fn vc205(e: &Entity, out: &mut Findings) {
+    if let Some(d) = duplicated(e, "Content-Disposition") {
+        out.fail("VC-205", &e.path, d, Vec::new());
+        return;
+    }
     let Some(v) = e.header.value("Content-Disposition") else {
         return;
     };
@@ -371,6 +396,21 @@ mod tests {
                 Passed,
             ),
             (vc201, "Content-Type: text\r\n\r\nx", Failed),
+            (
+                vc201,
+                "Content-Type: text/plain\r\nContent-Type: text/html\r\n\r\nx",
+                Failed,
+            ),
+            (
+                vc203,
+                "Content-Transfer-Encoding: 7bit\r\nContent-Transfer-Encoding: base64\r\n\r\nx",
+                Failed,
+            ),
+            (
+                vc205,
+                "Content-Disposition: inline\r\nContent-Disposition: inline\r\n\r\n",
+                Failed,
+            ),
             (
                 vc202,
                 "Content-Type: multipart/mixed; boundary=\"a:b\"\r\n\r\n--a:b--\r\n",

@@ -153,6 +153,7 @@ fn token<'a>(c: &mut Cursor<'a>) -> Option<&'a str> {
 
 fn parameters(c: &mut Cursor) -> Result<(Vec<Param>, usize), String> {
     let mut params: Vec<Param> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut comments = c.skip_cfws()?;
     loop {
         if c.at_end() {
@@ -190,7 +191,7 @@ fn parameters(c: &mut Cursor) -> Result<(Vec<Param>, usize), String> {
             ),
         };
         let name = name.to_ascii_lowercase();
-        if params.iter().any(|p| p.name == name) {
+        if !seen.insert(name.clone()) {
             return Err(format!("parameter {name:?} appears twice"));
         }
         params.push(Param {

@@ -4,6 +4,7 @@
 
 pub mod address;
 pub mod datetime;
+pub mod encoded_word;
 pub mod fields;
 pub mod lexer;
 pub mod mime;

@@ -9,6 +9,15 @@ use crate::validate::catalogue::CATALOGUE;
 use crate::validate::error::ValidateError;
 use crate::validate::output::Report;
 
+/// One message as the page shows it.
+#[derive(serde::Serialize)]
+struct HtmlMessage<'a> {
+    source: &'a str,
+    overview: &'a crate::validate::engine::Overview,
+    summary: &'a crate::validate::output::Summary,
+    parts: Vec<crate::validate::output::PartGroup<'a>>,
+}
+
 const REPORT_TEMPLATE: &str = include_str!("report.html.tera");
 const CATALOGUE_TEMPLATE: &str = include_str!("catalogue.html.tera");
 
@@ -25,8 +34,20 @@ fn render_template(
 }
 
 pub fn render(report: &Report, out: &mut dyn Write) -> Result<(), ValidateError> {
-    let context =
+    let mut context =
         Context::from_serialize(report).map_err(|e| ValidateError::Render(e.to_string()))?;
+    // The page groups findings by part in tree order; tera cannot sort that way itself.
+    let messages: Vec<HtmlMessage> = report
+        .messages
+        .iter()
+        .map(|m| HtmlMessage {
+            source: &m.source,
+            overview: &m.overview,
+            summary: &m.summary,
+            parts: m.by_part(),
+        })
+        .collect();
+    context.insert("messages", &messages);
     render_template(REPORT_TEMPLATE, &context, out)
 }
 

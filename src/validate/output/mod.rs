@@ -57,6 +57,44 @@ pub struct MessageSection {
     pub findings: Vec<Finding>,
 }
 
+/// The findings of one part, for the grouped views (text, HTML).
+#[derive(Clone, Debug, Serialize)]
+pub struct PartGroup<'a> {
+    pub path: &'a str,
+    pub findings: Vec<&'a Finding>,
+}
+
+impl MessageSection {
+    /// Findings grouped by part, parts in tree order (`message`, `message/decrypted`,
+    /// `…/1`, `…/1/inner`, `…/2`, numbers compared as numbers), findings in run order.
+    pub fn by_part(&self) -> Vec<PartGroup<'_>> {
+        let mut groups: std::collections::HashMap<&str, Vec<&Finding>> =
+            std::collections::HashMap::new();
+        for f in &self.findings {
+            groups.entry(f.part_path.as_str()).or_default().push(f);
+        }
+        let mut parts: Vec<PartGroup<'_>> = groups
+            .into_iter()
+            .map(|(path, findings)| PartGroup { path, findings })
+            .collect();
+        parts.sort_by(|a, b| tree_order(a.path, b.path));
+        parts
+    }
+}
+
+/// Compares part paths segment by segment, numeric segments as numbers.
+fn tree_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let key = |s: &str| -> Vec<(u8, u64, String)> {
+        s.split('/')
+            .map(|seg| match seg.parse::<u64>() {
+                Ok(n) => (0, n, String::new()),
+                Err(_) => (1, 0, seg.to_string()),
+            })
+            .collect()
+    };
+    key(a).cmp(&key(b))
+}
+
 /// The whole run.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -119,6 +157,32 @@ mod tests {
         );
         assert!(s.errors > 0, "a plain message is not a Direct message");
         assert_eq!(r.messages[0].overview.subject.as_deref(), Some("<script>"));
+    }
+
+    #[test]
+    fn parts_come_in_tree_order() {
+        let mut v = vec![
+            "message/10",
+            "message/decrypted/2",
+            "message",
+            "message/2",
+            "message/decrypted/1/inner",
+            "message/decrypted/1",
+            "message/decrypted",
+        ];
+        v.sort_by(|a, b| tree_order(a, b));
+        assert_eq!(
+            v,
+            [
+                "message",
+                "message/2",
+                "message/10",
+                "message/decrypted",
+                "message/decrypted/1",
+                "message/decrypted/1/inner",
+                "message/decrypted/2"
+            ]
+        );
     }
 
     #[test]

@@ -44,15 +44,9 @@ pub fn render(report: &Report, out: &mut dyn Write, colour: bool) -> std::io::Re
             report.at
         )?;
         writeln!(out, "{}", overview_line(&m.overview))?;
-        let mut parts: Vec<&str> = Vec::new();
-        for f in &m.findings {
-            if !parts.contains(&f.part_path.as_str()) {
-                parts.push(&f.part_path);
-            }
-        }
-        for part in parts {
-            writeln!(out, "{}", style.paint("4", part))?;
-            for f in m.findings.iter().filter(|f| f.part_path == part) {
+        for group in m.by_part() {
+            writeln!(out, "{}", style.paint("4", group.path))?;
+            for f in group.findings {
                 let reqs = if f.requirement_ids.is_empty() {
                     String::new()
                 } else {
