@@ -33,7 +33,8 @@ fn sealed_mdn(pki: &common::TestPki, kind: DispositionKind) -> Vec<u8> {
         "sut.direct.test; direct-conformance",
         &direct_conformance::mdn::new_message_id("sut.direct.test"),
         time::OffsetDateTime::now_utc(),
-    );
+    )
+    .expect("answering");
     let plain = build_mdn(&spec).expect("build");
     seal(
         &plain,

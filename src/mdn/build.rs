@@ -104,7 +104,8 @@ pub struct MdnSpec {
 impl MdnSpec {
     /// The MDN a receiving HISP sends for `original` on behalf of `final_recipient`. The
     /// extension field is set exactly when the MDN is dispatched and the original asked for
-    /// timely and reliable delivery (MDN-10, MDN-11).
+    /// timely and reliable delivery (MDN-10, MDN-11). An original that is itself an MDN or
+    /// DSN is refused: notifications are never answered with an MDN (MDN-04).
     pub fn answering(
         original: &OriginalMessage,
         final_recipient: &str,
@@ -112,7 +113,13 @@ impl MdnSpec {
         reporting_ua: &str,
         message_id: &str,
         date: OffsetDateTime,
-    ) -> Self {
+    ) -> Result<Self, MdnError> {
+        if original.is_notification {
+            return Err(MdnError::Original(format!(
+                "{} is itself a notification and is not answered (MDN-04)",
+                original.message_id
+            )));
+        }
         let label = match kind {
             DispositionKind::Processed => "Processed",
             DispositionKind::Dispatched => "Dispatched",
@@ -120,7 +127,7 @@ impl MdnSpec {
             DispositionKind::Deleted => "Deleted",
             DispositionKind::Failed | DispositionKind::Error | DispositionKind::Denied => "Failed",
         };
-        MdnSpec {
+        Ok(MdnSpec {
             from: final_recipient.to_string(),
             to: original.notify_to.clone(),
             subject: format!("{label}: {}", original.subject.as_deref().unwrap_or("")),
@@ -134,7 +141,7 @@ impl MdnSpec {
             final_delivery: kind == DispositionKind::Dispatched && original.requested_dispatched,
             failure: None,
             human_text: None,
-        }
+        })
     }
 }
 
@@ -422,7 +429,8 @@ mod tests {
                 "sut.direct.test; direct-conformance",
                 "<mdn-1@sut.direct.test>",
                 at(),
-            );
+            )
+            .expect("answering");
             let raw = build_mdn(&spec).expect("build");
             let text = String::from_utf8_lossy(&raw);
             assert!(
@@ -461,7 +469,8 @@ mod tests {
             "sut; x",
             "<m@sut>",
             at(),
-        );
+        )
+        .expect("answering");
         let raw = build_mdn(&spec).unwrap();
         assert!(!String::from_utf8_lossy(&raw).contains(FINAL_DELIVERY_FIELD));
         assert_eq!(report_errors(&raw, &plain), Vec::<String>::new());
@@ -504,7 +513,8 @@ mod tests {
             "ua",
             "<m@x>",
             at(),
-        );
+        )
+        .expect("answering");
         spec.final_recipient = "bob@sut.direct.test\r\nDisposition: forged".into();
         assert!(matches!(build_mdn(&spec), Err(MdnError::Build(_))));
         spec.final_recipient = "bob@sut.direct.test".into();
@@ -519,5 +529,21 @@ mod tests {
         });
         assert!(matches!(build_dsn(&dsn), Err(MdnError::Build(_))));
         assert!(OriginalMessage::read(b"From: a@b.test\r\n\r\n").is_err());
+        // MDN-04: an MDN is not answered with an MDN.
+        spec.message_id = "<m@x.test>".into();
+        let mdn = build_mdn(&spec).unwrap();
+        let answered = OriginalMessage::read(&mdn).unwrap();
+        assert!(answered.is_notification);
+        assert!(matches!(
+            MdnSpec::answering(
+                &answered,
+                "a@b.test",
+                DispositionKind::Processed,
+                "ua",
+                "<m@x>",
+                at()
+            ),
+            Err(MdnError::Original(_))
+        ));
     }
 }
