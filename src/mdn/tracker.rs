@@ -5,8 +5,8 @@
 //! settled by processed plus dispatched (in either order); without it, by processed (or a
 //! dispatched, which implies it). A failure notice (a `failed` MDN, the legacy `error` and
 //! `denied`, or a DSN block with `Action: failed`) settles it at once (MDN-21). A recipient
-//! still open at its deadline times out, and the message yields one `SendFailureDsn` naming
-//! every recipient that timed out together (MDN-16, MDN-17). After a recipient has settled,
+//! still open at its deadline times out, and the message yields one `SendFailureDsn` per
+//! recipient domain, naming the recipients there that timed out together (MDN-16, MDN-17). After a recipient has settled,
 //! every later notice for it is `Ignored` (MDN-18), so nothing reaches the edge twice.
 //!
 //! Deadlines: the processed deadline (sent + `processed_timeout`) fails a recipient from whom
@@ -130,8 +130,8 @@ pub enum Event {
         recipient: String,
         outcome: Outcome,
     },
-    /// Send one failure DSN to the sender's edge for these recipients (timeouts and
-    /// failures the HISP itself found).
+    /// Send one failure DSN to the sender's edge for these recipients, all in one domain
+    /// (timeouts and failures the HISP itself found).
     SendFailureDsn {
         message_id: String,
         recipients: Vec<String>,
@@ -372,10 +372,22 @@ impl Tracker {
                     timed_out.push(r.address.clone());
                 }
             }
-            if !timed_out.is_empty() {
+            // One DSN per failed recipient domain (MDN-17), in recipient order.
+            let mut by_domain: Vec<(String, Vec<String>)> = Vec::new();
+            for address in timed_out {
+                let domain = address
+                    .rsplit_once('@')
+                    .map(|(_, d)| d.to_ascii_lowercase())
+                    .unwrap_or_default();
+                match by_domain.iter_mut().find(|(d, _)| *d == domain) {
+                    Some((_, list)) => list.push(address),
+                    None => by_domain.push((domain, vec![address])),
+                }
+            }
+            for (_, recipients) in by_domain {
                 events.push(Event::SendFailureDsn {
                     message_id: id.clone(),
-                    recipients: timed_out,
+                    recipients,
                 });
             }
             if t.recipients.iter().all(|r| r.settled) {
@@ -962,6 +974,37 @@ mod tests {
                     }
                 ),
                 dsn_for(&[A, B])
+            ]
+        );
+    }
+
+    #[test]
+    fn timeouts_in_different_domains_get_one_dsn_each() {
+        const C: &str = "c@other.direct.test";
+        let mut t = tracker(&[A, C, B], false);
+        assert_eq!(
+            t.on_tick(secs(100)),
+            vec![
+                settled(
+                    A,
+                    Outcome::TimedOut {
+                        missing: Stage::Processed
+                    }
+                ),
+                settled(
+                    C,
+                    Outcome::TimedOut {
+                        missing: Stage::Processed
+                    }
+                ),
+                settled(
+                    B,
+                    Outcome::TimedOut {
+                        missing: Stage::Processed
+                    }
+                ),
+                dsn_for(&[A, B]),
+                dsn_for(&[C]),
             ]
         );
     }
