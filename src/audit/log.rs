@@ -142,6 +142,12 @@ mod tests {
     }
 
     #[test]
+    fn shareable_between_tasks() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<AuditLog>();
+    }
+
+    #[test]
     fn lines_chain_and_reopening_continues() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl");
