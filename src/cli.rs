@@ -54,6 +54,8 @@ enum Command {
     },
     /// List the fault switches of the embedded reference SUT, one per line.
     Faults,
+    /// Audit-log tools: `audit verify FILE` checks the hash chain.
+    Audit(direct_conformance::audit::AuditArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -82,6 +84,9 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Serve { .. } => not_built("serve", "the discovery world (issue 4)"),
         Command::Faults => not_built("faults", "the reference HISP's fault switches (issue 5)"),
         Command::Certs { out, epoch, spec } => certs(out, epoch, spec),
+        Command::Audit(args) => Ok(ExitCode::from(direct_conformance::audit::command::run(
+            &args,
+        ))),
     }
 }
 

@@ -5,7 +5,9 @@
 //! `mdn`) → `pki`; `validate` reads messages through `smime`. See ARCHITECTURE in the README.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod keys;
+pub mod mdn;
 pub mod pki;
 pub mod smime;
 pub mod trust;
