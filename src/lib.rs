@@ -5,6 +5,7 @@
 //! `mdn`) → `pki`; `validate` reads messages through `smime`. See ARCHITECTURE in the README.
 #![forbid(unsafe_code)]
 
+pub mod env;
 pub mod keys;
 pub mod pki;
 pub mod smime;
