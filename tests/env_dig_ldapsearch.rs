@@ -187,6 +187,23 @@ async fn srv_mx_a_cname_and_negative_answers() {
     let outside = dig(&w, &["A", "example.org"]).await;
     assert!(outside.contains("status: REFUSED"), "{outside}");
 
+    // added zones honour EDNS0: a 4096-byte buffer takes the certificate whole over UDP
+    let edns = dig(
+        &w,
+        &[
+            "+bufsize=4096",
+            "+ignore",
+            "CERT",
+            "d28.domain20.direct.test",
+        ],
+    )
+    .await;
+    let flags = flags_line(&edns);
+    assert!(
+        !flags.contains(" tc") && edns.contains("ANSWER: 1,"),
+        "{edns}"
+    );
+
     // D23: IPKIX carries the URL with the actual HTTP port
     let ipkix = dig(&w, &["+short", "CERT", "d23.domain15.direct.test"]).await;
     let b64: String = ipkix.split_whitespace().skip(3).collect();
@@ -428,5 +445,61 @@ async fn pki_http_serves_crls_certificates_and_404s() {
         .collect();
     assert!(http.contains(&("/direct.test_ca_root.crl".to_string(), 200)));
     assert!(http.contains(&("/missing.cer".to_string(), 404)));
+    w.shutdown().await;
+}
+
+/// Garbage on every port: the servers log or drop it and go on answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_input_never_stops_a_server() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let w = world().await;
+    let junk: Vec<Vec<u8>> = vec![
+        vec![],
+        vec![0xff; 3],
+        vec![
+            0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c,
+        ],
+        // a header claiming 65535 questions
+        vec![
+            0x12, 0x34, 0x01, 0x00, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 3, b'f', b'o', b'o',
+        ],
+        (0..=255u8).cycle().take(4000).collect(),
+    ];
+    let udp = tokio::net::UdpSocket::bind("127.0.0.1:0")
+        .await
+        .expect("udp");
+    for j in &junk {
+        let _ = udp.send_to(j, w.dns).await;
+    }
+    for target in [w.dns, w.http, w.ldap_addr("L1").expect("L1")] {
+        for j in &junk {
+            if let Ok(mut s) = tokio::net::TcpStream::connect(target).await {
+                let _ = s.write_all(j).await;
+                let _ = s.shutdown().await;
+                let mut sink = Vec::new();
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(3), s.read_to_end(&mut sink)).await;
+            }
+        }
+    }
+    // an LDAP message far over the codec's limit
+    if let Ok(mut s) = tokio::net::TcpStream::connect(w.ldap_addr("L1").expect("L1")).await {
+        let mut big = vec![0x30, 0x84, 0x00, 0x10, 0x00, 0x00];
+        big.extend(std::iter::repeat_n(0u8, 70_000));
+        let _ = s.write_all(&big).await;
+    }
+    let tcp = dig(&w, &["+tcp", "+short", "CERT", "d1.domain1.direct.test"]).await;
+    assert_eq!(short_certs(&tcp), vec![der("D1_valA")]);
+    let a = dig(&w, &["+short", "A", "domain1.direct.test"]).await;
+    assert_eq!(a.trim(), "127.0.0.1");
+    let dse = ldapsearch(
+        w.ldap_addr("L1").expect("L1"),
+        &["-b", "", "-s", "base", "namingContexts"],
+    )
+    .await;
+    assert!(dse.status.success(), "{dse:?}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (status, _) = curl(&w, "/direct.test_ca_root.cer", dir.path()).await;
+    assert_eq!(status, "200 application/pkix-cert");
     w.shutdown().await;
 }

@@ -30,6 +30,8 @@ use super::fixture::Fixture;
 
 /// A connection is closed after this long, whatever it is doing.
 const CONNECTION_LIMIT: Duration = Duration::from_secs(60);
+/// Connections served at once; more are closed at once.
+const MAX_CONNECTIONS: usize = 256;
 
 const CT_CERT: &str = "application/pkix-cert";
 const CT_CRL: &str = "application/pkix-crl";
@@ -173,6 +175,7 @@ pub async fn serve(
     log: EventLog,
     stop: CancellationToken,
 ) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         let accepted = tokio::select! {
             _ = stop.cancelled() => return,
@@ -186,10 +189,15 @@ pub async fn serve(
                 continue;
             }
         };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
         let site = site.clone();
         let log = log.clone();
         let stop = stop.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             let service = service_fn(move |req| {
                 let site = site.clone();
                 let log = log.clone();

@@ -27,6 +27,9 @@ use super::fixture::LdapBehaviour;
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long the tarpit holds a connection before dropping it.
 const TARPIT_HOLD: Duration = Duration::from_secs(600);
+/// Connections served (or held) at once per server; more are closed at once, so a flood
+/// cannot exhaust descriptors.
+const MAX_CONNECTIONS: usize = 256;
 
 /// A bound port, before serving starts (so that every port is known before DNS is built).
 pub enum LdapSocket {
@@ -100,6 +103,7 @@ pub async fn serve(
 ) {
     let port = socket.local_addr().map(|a| a.port()).unwrap_or(0);
     let ctx = Arc::new(Ctx { name, port, log });
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let listener = match (socket, &role) {
         (LdapSocket::Listening(l), LdapRole::Directory(_) | LdapRole::Tarpit) => l,
         (keep, _) => {
@@ -123,6 +127,16 @@ pub async fn serve(
                 continue;
             }
         };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            ctx.record(
+                client,
+                LdapOpKind::Other("connection limit reached, closed".into()),
+                "",
+                0,
+            );
+            drop(stream);
+            continue;
+        };
         ctx.record(client, LdapOpKind::Connect, "", 0);
         let ctx = ctx.clone();
         let stop = stop.clone();
@@ -135,6 +149,7 @@ pub async fn serve(
                         _ = session(stream, client, &dir, &ctx) => {}
                     }
                     ctx.record(client, LdapOpKind::Disconnect, "", 0);
+                    drop(slot);
                 });
             }
             LdapRole::Tarpit | LdapRole::Closed => {
@@ -145,6 +160,7 @@ pub async fn serve(
                         _ = swallow(stream) => {}
                     }
                     ctx.record(client, LdapOpKind::Disconnect, "", 0);
+                    drop(slot);
                 });
             }
         }

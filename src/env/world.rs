@@ -22,6 +22,9 @@ use super::http::{self, PkiSite};
 use super::ldap::{self, LdapRole, LdapSocket};
 use super::zone::{Endpoints, ZoneSet};
 
+/// How long `shutdown` waits for servers to finish.
+const SHUTDOWN_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Default DNS address of `serve` (unprivileged).
 pub const DEFAULT_DNS: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 10053);
 
@@ -242,14 +245,21 @@ impl WorldHandle {
         s
     }
 
-    /// Stops every server and waits for their tasks.
+    /// Stops every server and waits (a bounded time) for their tasks.
     pub async fn shutdown(mut self) {
         self.stop.cancel();
-        if let Some(dns) = self.dns_server.take() {
-            dns.shutdown().await;
-        }
-        for t in self.tasks.drain(..) {
-            let _ = t.await;
+        let dns = self.dns_server.take();
+        let tasks: Vec<_> = self.tasks.drain(..).collect();
+        let all = async move {
+            if let Some(dns) = dns {
+                dns.shutdown().await;
+            }
+            for t in tasks {
+                let _ = t.await;
+            }
+        };
+        if tokio::time::timeout(SHUTDOWN_LIMIT, all).await.is_err() {
+            eprintln!("env: servers still busy after {SHUTDOWN_LIMIT:?}; leaving them");
         }
     }
 }
@@ -258,5 +268,30 @@ impl Drop for WorldHandle {
     fn drop(&mut self) {
         // A forgotten handle must not leave servers running.
         self.stop.cancel();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn ephemeral_world_reports_distinct_ports_and_stops() {
+        let w = World::start(WorldConfig::ephemeral()).await.expect("start");
+        let mut ports: Vec<u16> = w.ldap.iter().map(|l| l.addr.port()).collect();
+        ports.push(w.http.port());
+        assert!(ports.iter().all(|p| *p != 0));
+        let n = ports.len();
+        ports.sort_unstable();
+        ports.dedup();
+        assert_eq!(ports.len(), n, "every server on its own port");
+        assert_ne!(w.dns.port(), 0);
+        assert!(w.describe().contains("tarpit"));
+        assert_eq!(w.cases().len(), 42);
+        let (dns, l1) = (w.dns, w.ldap_addr("L1").expect("L1"));
+        w.shutdown().await;
+        // the ports are free again
+        assert!(tokio::net::TcpListener::bind(l1).await.is_ok());
+        assert!(tokio::net::UdpSocket::bind(dns).await.is_ok());
     }
 }
