@@ -150,12 +150,23 @@ struct ServeArgs {
     /// Do not print each DNS query, LDAP operation and HTTP request as it happens.
     #[arg(long)]
     quiet: bool,
+    /// Use this fixture instead of the embedded one (same format as src/env/fixture.toml).
+    #[arg(long, value_name = "FILE")]
+    fixture: Option<PathBuf>,
 }
 
 /// `serve`: runs the mock discovery world until Ctrl-C.
 fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     use direct_conformance::env::{Fixture, World, WorldConfig};
-    let fixture = Fixture::embedded()?;
+    let fixture = match &args.fixture {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("--fixture {}: {e}", path.display()))?;
+            Fixture::parse(&text)
+                .map_err(|e| anyhow::anyhow!("--fixture {}: {e}", path.display()))?
+        }
+        None => Fixture::embedded()?,
+    };
     if args.list {
         use std::io::Write;
         let mut out = std::io::stdout().lock();

@@ -84,6 +84,12 @@ impl ZoneSet {
         let mut answers = Vec::new();
         let mut current = lower;
         let mut current_zone = zone;
+        if qtype == RecordType::ANY {
+            let all = zone.all_at(&current);
+            if !all.is_empty() {
+                return positive(zone, all);
+            }
+        }
         for _ in 0..MAX_CNAME_HOPS {
             if let Some(rrs) = current_zone.rrset(&current, qtype) {
                 answers.extend(rrs.iter().cloned());
@@ -147,6 +153,17 @@ impl Zone {
         self.rrsets
             .get(&(name.clone(), qtype))
             .filter(|v| !v.is_empty())
+    }
+
+    /// Every record owned by `name` (for ANY), in a stable order.
+    fn all_at(&self, name: &LowerName) -> Vec<Record> {
+        let mut keys: Vec<_> = self.rrsets.keys().filter(|(n, _)| n == name).collect();
+        keys.sort_by_key(|(_, t)| u16::from(*t));
+        keys.into_iter()
+            .filter_map(|k| self.rrsets.get(k))
+            .flatten()
+            .cloned()
+            .collect()
     }
 
     fn add(&mut self, record: Record) {
@@ -411,6 +428,25 @@ mod tests {
         assert_eq!(dotted.answers.len(), 1);
         let split = z.lookup(&name("d27.dotted.domain19.direct.test."), RecordType::CERT);
         assert_eq!(split.answers.len(), 1);
+    }
+
+    #[test]
+    fn any_returns_every_rrset() {
+        let (z, _) = zones();
+        let a = z.lookup(&name("domain4.direct.test."), RecordType::ANY);
+        let mut types: Vec<_> = a.answers.iter().map(|r| r.record_type()).collect();
+        types.dedup();
+        assert_eq!(
+            types,
+            vec![
+                RecordType::A,
+                RecordType::NS,
+                RecordType::SOA,
+                RecordType::MX,
+                RecordType::TXT,
+                RecordType::CERT
+            ]
+        );
     }
 
     #[test]
