@@ -121,6 +121,7 @@ impl RequestHandler for DnsHandler {
             rcode: rcode_name(info.response_code),
             answers: info.counts().answers,
             truncated: info.truncation,
+            edns_payload: request.edns.as_ref().map(|e| e.max_payload()),
         }));
         info
     }

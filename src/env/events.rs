@@ -43,6 +43,8 @@ pub struct DnsEvent {
     /// Answer records actually sent (after truncation).
     pub answers: u16,
     pub truncated: bool,
+    /// The UDP payload size the client offered in EDNS0 (`None`: no OPT record).
+    pub edns_payload: Option<u16>,
 }
 
 /// One LDAP operation (or connection-level happening) on one mock server.
@@ -105,17 +107,20 @@ pub struct Event {
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            EventKind::Dns(d) => write!(
-                f,
-                "dns  {} {} {} {} -> {} answers={}{}",
-                d.client,
-                d.transport,
-                d.qtype,
-                d.name,
-                d.rcode,
-                d.answers,
-                if d.truncated { " TC" } else { "" }
-            ),
+            EventKind::Dns(d) => {
+                write!(
+                    f,
+                    "dns  {} {} {} {} -> {} answers={}",
+                    d.client, d.transport, d.qtype, d.name, d.rcode, d.answers
+                )?;
+                if d.truncated {
+                    f.write_str(" TC")?;
+                }
+                match d.edns_payload {
+                    Some(size) => write!(f, " (edns {size})"),
+                    None => Ok(()),
+                }
+            }
             EventKind::Ldap(l) => {
                 write!(f, "ldap {} {}:{} ", l.client, l.server, l.port)?;
                 match &l.op {
