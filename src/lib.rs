@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod env;
 pub mod keys;
 pub mod mdn;
 pub mod pki;
