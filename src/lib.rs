@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod hisp;
 pub mod keys;
 pub mod mdn;
 pub mod pki;
