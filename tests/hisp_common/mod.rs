@@ -393,3 +393,69 @@ pub async fn smtp_script(addr: SocketAddr, lines: &[&[u8]]) -> Vec<String> {
     }
     out
 }
+
+/// The harness-side HISP: `hisp.direct.test`, sender@ with password `secret`.
+pub fn hisp_toml(dir: &Path, statics: &[(&str, SocketAddr)], faults: &[&str]) -> String {
+    let statics: Vec<String> = statics
+        .iter()
+        .map(|(d, a)| format!("\"{d}\" = \"{a}\""))
+        .collect();
+    let faults: Vec<String> = faults.iter().map(|f| format!("\"{f}\"")).collect();
+    format!(
+        r#"
+hostname = "hisp.direct.test"
+maildir = "{maildir}"
+audit_log = "{audit}"
+faults = [{faults}]
+tls = "pki:tls_hisp"
+
+[listen]
+backbone = "127.0.0.1:0"
+submission = "127.0.0.1:0"
+pop3 = "127.0.0.1:0"
+
+[resolver]
+static = {{ {statics} }}
+
+[timeouts]
+client_secs = 10
+delivery_attempts = 2
+retry_delay_ms = 100
+tick_ms = 50
+trust_fetch_secs = 2
+processed_mdn_secs = 30
+dispatched_mdn_secs = 30
+
+[[domain]]
+name = "hisp.direct.test"
+signing = "pki:hisp_domain"
+incoming_anchors = ["pki:direct.test_ca_root"]
+outgoing_anchors = ["pki:direct.test_ca_root"]
+
+[[address]]
+address = "sender@hisp.direct.test"
+signing = "pki:hisp_sender"
+password = "secret"
+
+[[address]]
+address = "good@hisp.direct.test"
+signing = "pki:hisp_good"
+password = "secret"
+
+[certificates]
+"recipient@sut.direct.test" = ["pki:sut_recipient"]
+"untrusted.direct.test" = ["pki:untrusted_domain"]
+"#,
+        maildir = dir.join("maildir").display(),
+        audit = dir.join("audit.jsonl").display(),
+        faults = faults.join(", "),
+        statics = statics.join(", "),
+    )
+}
+
+/// A message with a PDF-like attachment (multipart/mixed), asking for timely and reliable.
+pub fn message_with_attachment(from: &str, to: &str, id: &str) -> String {
+    format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: with attachment\r\nDate: Thu, 26 Nov 2026 03:00:00 +0000\r\nMessage-ID: {id}\r\nDisposition-Notification-To: {from}\r\nDisposition-Notification-Options: X-DIRECT-FINAL-DESTINATION-DELIVERY=optional,true\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nSee the attached document.\r\n--b1\r\nContent-Type: application/octet-stream; name=\"ccda.xml\"\r\nContent-Disposition: attachment; filename=\"ccda.xml\"\r\nContent-Transfer-Encoding: base64\r\n\r\nPENsaW5pY2FsRG9jdW1lbnQgeG1sbnM9InVybjpobDctb3JnOnYzIi8+\r\n--b1--\r\n"
+    )
+}
