@@ -174,7 +174,7 @@ async fn two_hisps_exchange_message_and_mdns() {
         }
     }
     for d in [dir_a.path(), dir_b.path()] {
-        let report = direct_conformance::audit::verify(&d.join("audit.jsonl")).expect("verify");
+        let report = direct_conformance::audit::verify(d.join("audit.jsonl")).expect("verify");
         assert!(report.broken.is_none(), "{report:?}");
     }
     a.shutdown().await;
