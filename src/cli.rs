@@ -51,6 +51,12 @@ enum Command {
     },
     /// List the fault switches of the embedded reference SUT, one per line.
     Faults,
+    /// Run one reference HISP (backbone SMTP, submission, POP3) until Ctrl-C.
+    Hisp {
+        /// The HISP's TOML configuration (see examples/hisp.toml).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
     /// Audit-log tools: `audit verify FILE` checks the hash chain.
     Audit(direct_conformance::audit::AuditArgs),
 }
@@ -79,7 +85,16 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Run { .. } => not_built("run", "the conformance suite (issue 6)"),
         Command::Validate(args) => validate(&args),
         Command::Serve(args) => serve(&args),
-        Command::Faults => not_built("faults", "the reference HISP's fault switches (issue 5)"),
+        Command::Faults => {
+            use std::io::Write;
+            let _ = write!(
+                std::io::stdout().lock(),
+                "{}",
+                direct_conformance::hisp::faults::listing()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Hisp { config } => hisp(&config),
         Command::Certs { out, epoch, spec } => certs(out, epoch, spec),
         Command::Audit(args) => Ok(ExitCode::from(direct_conformance::audit::command::run(
             &args,
@@ -94,6 +109,31 @@ fn validate(args: &direct_conformance::validate::ValidateArgs) -> anyhow::Result
     let colour = stdout.is_terminal();
     let outcome = direct_conformance::validate::run_with_colour(args, &mut stdout.lock(), colour)?;
     Ok(ExitCode::from(outcome.exit_code()))
+}
+
+/// `hisp --config FILE`: one reference HISP until Ctrl-C; bound addresses on stdout.
+fn hisp(config: &std::path::Path) -> anyhow::Result<ExitCode> {
+    use direct_conformance::hisp::{Hisp, HispConfig};
+    let base = config
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let settings = HispConfig::read(config)?.load(&base)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let handle = Hisp::start(settings).await?;
+        let show = |a: Option<std::net::SocketAddr>| a.map_or("off".to_string(), |a| a.to_string());
+        println!(
+            "reference HISP {}: backbone {}, submission {}, pop3 {} (Ctrl-C stops)",
+            handle.core.settings.hostname,
+            show(handle.backbone),
+            show(handle.submission),
+            show(handle.pop3)
+        );
+        tokio::signal::ctrl_c().await?;
+        handle.shutdown().await;
+        anyhow::Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn not_built(command: &str, what: &str) -> anyhow::Result<ExitCode> {

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod env;
+pub mod hisp;
 pub mod keys;
 pub mod mdn;
 pub mod pki;

@@ -1,0 +1,721 @@
+//! The HISP's configuration: TOML read by serde (unknown fields refused), then a validation
+//! pass that loads every credential and anchor and names the field of whatever is wrong.
+//! See `examples/hisp.toml` for the format, field by field.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use x509_cert::Certificate;
+
+use crate::keys::PrivateKey;
+use crate::pki::ReferencePki;
+use crate::trust::TrustAnchor;
+
+use super::faults::{Fault, Faults};
+
+/// A configuration error that names the field it is about (`address[1].signing`).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Toml(String),
+    #[error("{field}: {message}")]
+    Field { field: String, message: String },
+}
+
+fn field_err(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Field {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// A certificate with its key: `"pki:NAME"` (a reference-PKI credential) or PEM/DER files.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum CredentialRef {
+    Named(String),
+    Files {
+        cert: PathBuf,
+        key: PathBuf,
+        /// Intermediates to send along with signatures.
+        #[serde(default)]
+        chain: Vec<PathBuf>,
+    },
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ListenConfig {
+    /// Backbone SMTP (where other HISPs deliver).
+    pub backbone: Option<String>,
+    /// Edge submission (SMTP with STARTTLS and AUTH).
+    pub submission: Option<String>,
+    /// Edge retrieval by POP3 (STLS, USER/PASS).
+    pub pop3: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ResolverConfig {
+    /// DNS server (`ADDR:PORT`) for MX and A lookups.
+    pub server: Option<String>,
+    /// Domain (or host) → `ADDR:PORT` overrides that bypass DNS.
+    #[serde(default, rename = "static")]
+    pub statics: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimeoutConfig {
+    /// Server: longest wait for a command line (RFC 5321 §4.5.3.2: at least 5 minutes).
+    pub command_secs: u64,
+    /// Server: longest wait for each block of DATA.
+    pub data_secs: u64,
+    /// Client: connect, and each reply.
+    pub client_secs: u64,
+    /// Outbound delivery attempts per destination, and the pause between them.
+    pub delivery_attempts: u32,
+    pub retry_delay_ms: u64,
+    /// Timely-and-reliable deadlines for processed and dispatched MDNs.
+    pub processed_mdn_secs: u64,
+    pub dispatched_mdn_secs: u64,
+    /// How often the tracker's deadlines are checked.
+    pub tick_ms: u64,
+    /// Each AIA or CRL fetch during trust checks (TRUST-05).
+    pub trust_fetch_secs: u64,
+}
+
+impl Default for TimeoutConfig {
+    fn default() -> Self {
+        TimeoutConfig {
+            command_secs: 300,
+            data_secs: 180,
+            client_secs: 30,
+            delivery_attempts: 3,
+            retry_delay_ms: 1000,
+            processed_mdn_secs: 3600,
+            dispatched_mdn_secs: 3600,
+            tick_ms: 1000,
+            trust_fetch_secs: 10,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitConfig {
+    pub max_message_bytes: usize,
+    pub max_recipients: usize,
+}
+
+impl Default for LimitConfig {
+    fn default() -> Self {
+        LimitConfig {
+            max_message_bytes: 25 * 1024 * 1024,
+            max_recipients: 100,
+        }
+    }
+}
+
+/// A local domain: its domain-bound credentials and default anchors.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DomainConfig {
+    pub name: String,
+    pub signing: Option<CredentialRef>,
+    pub encryption: Option<CredentialRef>,
+    #[serde(default)]
+    pub incoming_anchors: Vec<String>,
+    #[serde(default)]
+    pub outgoing_anchors: Vec<String>,
+}
+
+/// A local address (mailbox). Credentials and anchors default to its domain's.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AddressConfig {
+    pub address: String,
+    pub signing: Option<CredentialRef>,
+    pub encryption: Option<CredentialRef>,
+    pub incoming_anchors: Option<Vec<String>>,
+    pub outgoing_anchors: Option<Vec<String>>,
+    /// Edge password (submission AUTH, POP3 PASS); no password: no edge login.
+    pub password: Option<String>,
+}
+
+/// The file as written.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct HispConfig {
+    /// Host name for greetings, Received lines, Reporting-UA and Reporting-MTA.
+    pub hostname: String,
+    /// `ds-1.3` (default) or `ats-1.2`.
+    #[serde(default = "default_profile")]
+    pub profile: String,
+    /// Maildir root: one Maildir per address, `ROOT/<address>/{new,cur,tmp}`.
+    pub maildir: PathBuf,
+    /// The audit log (JSON lines); none: no audit log.
+    pub audit_log: Option<PathBuf>,
+    /// The reference PKI folder for `pki:` names (default: the committed set).
+    pub pki_dir: Option<PathBuf>,
+    /// Fault switch names (see `direct-conformance faults`).
+    #[serde(default)]
+    pub faults: Vec<String>,
+    #[serde(default)]
+    pub listen: ListenConfig,
+    /// The TLS server certificate for STARTTLS/STLS; none: no STARTTLS.
+    pub tls: Option<CredentialRef>,
+    /// Roots for verifying peers' STARTTLS certificates when sending (default: the PKI root).
+    #[serde(default)]
+    pub tls_client_anchors: Vec<String>,
+    #[serde(default)]
+    pub resolver: ResolverConfig,
+    #[serde(default)]
+    pub timeouts: TimeoutConfig,
+    #[serde(default)]
+    pub limits: LimitConfig,
+    #[serde(default, rename = "domain")]
+    pub domains: Vec<DomainConfig>,
+    #[serde(default, rename = "address")]
+    pub addresses: Vec<AddressConfig>,
+    /// Static certificate source: address or domain → certificates (`pki:NAME` or files).
+    #[serde(default)]
+    pub certificates: BTreeMap<String, Vec<String>>,
+}
+
+fn default_profile() -> String {
+    "ds-1.3".into()
+}
+
+/// The algorithm profile (REQUIREMENTS: ds-1.3 is the default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    Ds13,
+    Ats12,
+}
+
+/// A loaded credential.
+#[derive(Clone, Debug)]
+pub struct Credential {
+    pub certificate: Certificate,
+    pub key: PrivateKey,
+    pub chain: Vec<Certificate>,
+}
+
+/// A local address, resolved.
+#[derive(Clone, Debug)]
+pub struct LocalAddress {
+    pub address: String,
+    pub signing: Credential,
+    pub encryption: Credential,
+    pub incoming_anchors: Vec<TrustAnchor>,
+    pub outgoing_anchors: Vec<TrustAnchor>,
+    pub password: Option<String>,
+}
+
+/// A TLS identity in DER.
+#[derive(Clone, Debug)]
+pub struct TlsIdentity {
+    pub chain: Vec<Vec<u8>>,
+    pub key_pkcs8: Vec<u8>,
+}
+
+/// Everything the HISP runs with, validated and loaded.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub hostname: String,
+    pub profile: Profile,
+    pub faults: Faults,
+    pub maildir: PathBuf,
+    pub audit_log: Option<PathBuf>,
+    pub backbone: Option<SocketAddr>,
+    pub submission: Option<SocketAddr>,
+    pub pop3: Option<SocketAddr>,
+    pub tls: Option<TlsIdentity>,
+    pub tls_client_roots: Vec<Vec<u8>>,
+    pub dns_server: Option<SocketAddr>,
+    pub static_routes: BTreeMap<String, SocketAddr>,
+    pub timeouts: TimeoutConfig,
+    pub limits: LimitConfig,
+    pub domains: Vec<String>,
+    pub addresses: Vec<LocalAddress>,
+    /// Credentials of local domains (domain-bound), used when an address has none of its own.
+    pub domain_credentials: BTreeMap<String, (Credential, Credential)>,
+    pub certificates: BTreeMap<String, Vec<Certificate>>,
+}
+
+impl Settings {
+    pub fn secs(&self, s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    /// The local address, compared case-insensitively (MSG-19).
+    pub fn address(&self, address: &str) -> Option<&LocalAddress> {
+        self.addresses
+            .iter()
+            .find(|a| a.address.eq_ignore_ascii_case(address.trim()))
+    }
+
+    pub fn is_local_domain(&self, domain: &str) -> bool {
+        self.domains.iter().any(|d| d.eq_ignore_ascii_case(domain))
+    }
+
+    /// Every decryption key the HISP holds (addresses and domains), for "decrypt with any
+    /// local key".
+    pub fn decryption_credentials(&self) -> Vec<&Credential> {
+        let mut out: Vec<&Credential> = Vec::new();
+        for a in &self.addresses {
+            if !out
+                .iter()
+                .any(|o| o.certificate == a.encryption.certificate)
+            {
+                out.push(&a.encryption);
+            }
+            if !out.iter().any(|o| o.certificate == a.signing.certificate) {
+                out.push(&a.signing);
+            }
+        }
+        for (s, e) in self.domain_credentials.values() {
+            for c in [e, s] {
+                if !out.iter().any(|o| o.certificate == c.certificate) {
+                    out.push(c);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Loads reference-PKI credentials on first use.
+struct Loader<'a> {
+    pki_dir: Option<&'a Path>,
+    base: &'a Path,
+    pki: Option<ReferencePki>,
+}
+
+impl Loader<'_> {
+    fn pki(&mut self, field: &str) -> Result<&ReferencePki, ConfigError> {
+        if self.pki.is_none() {
+            let loaded = match self.pki_dir {
+                Some(d) => ReferencePki::load(self.base.join(d)),
+                None => ReferencePki::load_default(),
+            }
+            .map_err(|e| field_err(field, format!("cannot load the reference PKI: {e}")))?;
+            self.pki = Some(loaded);
+        }
+        self.pki
+            .as_ref()
+            .ok_or_else(|| field_err(field, "reference PKI unavailable"))
+    }
+
+    fn read(&self, field: &str, path: &Path) -> Result<Vec<u8>, ConfigError> {
+        let full = self.base.join(path);
+        std::fs::read(&full).map_err(|e| field_err(field, format!("{}: {e}", full.display())))
+    }
+
+    fn credential(&mut self, field: &str, r: &CredentialRef) -> Result<Credential, ConfigError> {
+        match r {
+            CredentialRef::Named(name) => {
+                let name = name.strip_prefix("pki:").unwrap_or(name);
+                let pki = self.pki(field)?;
+                let c = pki.credential(name).ok_or_else(|| {
+                    field_err(field, format!("no reference-PKI credential named {name:?}"))
+                })?;
+                // Intermediates between the leaf and the root travel with signatures.
+                let chain = pki
+                    .chain(name)
+                    .map(|v| {
+                        v.iter()
+                            .skip(1)
+                            .filter(|c| !c.entry.is_self_signed())
+                            .map(|c| c.certificate.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Ok(Credential {
+                    certificate: c.certificate.clone(),
+                    key: c.key.clone(),
+                    chain,
+                })
+            }
+            CredentialRef::Files { cert, key, chain } => {
+                let certs = crate::trust::fetch::parse_certificates(&self.read(field, cert)?)
+                    .map_err(|e| field_err(format!("{field}.cert"), e.to_string()))?;
+                let certificate = certs
+                    .first()
+                    .cloned()
+                    .ok_or_else(|| field_err(format!("{field}.cert"), "no certificate"))?;
+                let key = PrivateKey::from_pem_or_der(&self.read(field, key)?)
+                    .map_err(|e| field_err(format!("{field}.key"), e.to_string()))?;
+                if !key.matches(certificate.tbs_certificate().subject_public_key_info()) {
+                    return Err(field_err(
+                        format!("{field}.key"),
+                        "the key does not match the certificate",
+                    ));
+                }
+                let mut all_chain: Vec<Certificate> = certs.into_iter().skip(1).collect();
+                for (i, p) in chain.iter().enumerate() {
+                    let more = crate::trust::fetch::parse_certificates(&self.read(field, p)?)
+                        .map_err(|e| field_err(format!("{field}.chain[{i}]"), e.to_string()))?;
+                    all_chain.extend(more);
+                }
+                Ok(Credential {
+                    certificate,
+                    key,
+                    chain: all_chain,
+                })
+            }
+        }
+    }
+
+    /// `pki:NAME` or a certificate file (PEM, DER or PKCS#7; several certificates allowed).
+    fn certificates(&mut self, field: &str, r: &str) -> Result<Vec<Certificate>, ConfigError> {
+        if let Some(name) = r.strip_prefix("pki:") {
+            let pki = self.pki(field)?;
+            let c = pki.credential(name).ok_or_else(|| {
+                field_err(field, format!("no reference-PKI credential named {name:?}"))
+            })?;
+            return Ok(vec![c.certificate.clone()]);
+        }
+        crate::trust::fetch::parse_certificates(&self.read(field, Path::new(r))?)
+            .map_err(|e| field_err(field, e.to_string()))
+    }
+
+    fn anchors(&mut self, field: &str, list: &[String]) -> Result<Vec<TrustAnchor>, ConfigError> {
+        let mut out = Vec::new();
+        for (i, a) in list.iter().enumerate() {
+            for c in self.certificates(&format!("{field}[{i}]"), a)? {
+                out.push(TrustAnchor::from_certificate(c));
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn socket(field: &str, value: &str) -> Result<SocketAddr, ConfigError> {
+    value
+        .parse()
+        .map_err(|e| field_err(field, format!("{value:?} is not ADDR:PORT ({e})")))
+}
+
+impl HispConfig {
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Toml(e.to_string()))
+    }
+
+    pub fn read(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|e| match e {
+            ConfigError::Toml(m) => ConfigError::Toml(format!("{}: {m}", path.display())),
+            other => other,
+        })
+    }
+
+    /// Validates and loads; relative paths are taken from `base` (the config file's folder).
+    pub fn load(&self, base: &Path) -> Result<Settings, ConfigError> {
+        let mut l = Loader {
+            pki_dir: self.pki_dir.as_deref(),
+            base,
+            pki: None,
+        };
+        if self.hostname.trim().is_empty() || self.hostname.contains(char::is_whitespace) {
+            return Err(field_err("hostname", "must be a host name"));
+        }
+        let profile = match self.profile.to_ascii_lowercase().as_str() {
+            "ds-1.3" | "ds13" => Profile::Ds13,
+            "ats-1.2" | "ats12" => Profile::Ats12,
+            other => {
+                return Err(field_err(
+                    "profile",
+                    format!("{other:?} is neither ds-1.3 nor ats-1.2"),
+                ));
+            }
+        };
+        let mut faults = Vec::new();
+        for (i, f) in self.faults.iter().enumerate() {
+            faults.push(
+                f.parse::<Fault>()
+                    .map_err(|e| field_err(format!("faults[{i}]"), e.to_string()))?,
+            );
+        }
+        let opt_socket =
+            |field: &str, v: &Option<String>| v.as_deref().map(|s| socket(field, s)).transpose();
+        let backbone = opt_socket("listen.backbone", &self.listen.backbone)?;
+        let submission = opt_socket("listen.submission", &self.listen.submission)?;
+        let pop3 = opt_socket("listen.pop3", &self.listen.pop3)?;
+        let tls = match &self.tls {
+            None => None,
+            Some(r) => {
+                let c = l.credential("tls", r)?;
+                let mut chain = vec![
+                    der::Encode::to_der(&c.certificate)
+                        .map_err(|e| field_err("tls", e.to_string()))?,
+                ];
+                for x in &c.chain {
+                    chain
+                        .push(der::Encode::to_der(x).map_err(|e| field_err("tls", e.to_string()))?);
+                }
+                let key_pkcs8 = c
+                    .key
+                    .to_pkcs8_der()
+                    .map_err(|e| field_err("tls", e.to_string()))?;
+                Some(TlsIdentity { chain, key_pkcs8 })
+            }
+        };
+        let mut tls_client_roots = Vec::new();
+        if self.tls_client_anchors.is_empty() {
+            if let Some(a) = l.pki("tls_client_anchors")?.anchor() {
+                tls_client_roots.push(a.certificate_der.clone());
+            }
+        } else {
+            for (i, a) in self.tls_client_anchors.iter().enumerate() {
+                let field = format!("tls_client_anchors[{i}]");
+                for c in l.certificates(&field, a)? {
+                    tls_client_roots.push(
+                        der::Encode::to_der(&c).map_err(|e| field_err(&field, e.to_string()))?,
+                    );
+                }
+            }
+        }
+        let dns_server = opt_socket("resolver.server", &self.resolver.server)?;
+        let mut static_routes = BTreeMap::new();
+        for (k, v) in &self.resolver.statics {
+            static_routes.insert(
+                k.to_ascii_lowercase(),
+                socket(&format!("resolver.static.{k:?}"), v)?,
+            );
+        }
+        if self.timeouts.delivery_attempts == 0 {
+            return Err(field_err(
+                "timeouts.delivery_attempts",
+                "must be at least 1",
+            ));
+        }
+        if self.timeouts.command_secs == 0 || self.timeouts.data_secs == 0 {
+            return Err(field_err("timeouts", "server timeouts must be positive"));
+        }
+        if self.limits.max_message_bytes < 1024 {
+            return Err(field_err(
+                "limits.max_message_bytes",
+                "must be at least 1024",
+            ));
+        }
+
+        let mut domains: Vec<String> = Vec::new();
+        let mut domain_credentials = BTreeMap::new();
+        let mut domain_anchors: BTreeMap<String, (Vec<TrustAnchor>, Vec<TrustAnchor>)> =
+            BTreeMap::new();
+        for (i, d) in self.domains.iter().enumerate() {
+            let field = format!("domain[{i}]");
+            let name = d.name.trim().to_ascii_lowercase();
+            if name.is_empty() || name.contains('@') {
+                return Err(field_err(format!("{field}.name"), "must be a domain name"));
+            }
+            if domains.contains(&name) {
+                return Err(field_err(format!("{field}.name"), format!("{name} twice")));
+            }
+            let signing = d
+                .signing
+                .as_ref()
+                .map(|r| l.credential(&format!("{field}.signing"), r))
+                .transpose()?;
+            let encryption = d
+                .encryption
+                .as_ref()
+                .map(|r| l.credential(&format!("{field}.encryption"), r))
+                .transpose()?;
+            match (signing, encryption) {
+                (Some(s), Some(e)) => {
+                    domain_credentials.insert(name.clone(), (s, e));
+                }
+                (Some(s), None) => {
+                    domain_credentials.insert(name.clone(), (s.clone(), s));
+                }
+                (None, Some(_)) => {
+                    return Err(field_err(
+                        format!("{field}.signing"),
+                        "an encryption credential needs a signing one",
+                    ));
+                }
+                (None, None) => {}
+            }
+            let inc = l.anchors(&format!("{field}.incoming_anchors"), &d.incoming_anchors)?;
+            let out = l.anchors(&format!("{field}.outgoing_anchors"), &d.outgoing_anchors)?;
+            domain_anchors.insert(name.clone(), (inc, out));
+            domains.push(name);
+        }
+        if domains.is_empty() {
+            return Err(field_err("domain", "at least one [[domain]] is needed"));
+        }
+
+        let mut addresses: Vec<LocalAddress> = Vec::new();
+        for (i, a) in self.addresses.iter().enumerate() {
+            let field = format!("address[{i}]");
+            let address = a.address.trim().to_string();
+            let Some((_, domain)) = address.rsplit_once('@') else {
+                return Err(field_err(format!("{field}.address"), "not local@domain"));
+            };
+            let domain = domain.to_ascii_lowercase();
+            if !domains.contains(&domain) {
+                return Err(field_err(
+                    format!("{field}.address"),
+                    format!("{domain} is not one of the [[domain]] names"),
+                ));
+            }
+            if addresses
+                .iter()
+                .any(|x| x.address.eq_ignore_ascii_case(&address))
+            {
+                return Err(field_err(format!("{field}.address"), "listed twice"));
+            }
+            let signing = a
+                .signing
+                .as_ref()
+                .map(|r| l.credential(&format!("{field}.signing"), r))
+                .transpose()?;
+            let encryption = a
+                .encryption
+                .as_ref()
+                .map(|r| l.credential(&format!("{field}.encryption"), r))
+                .transpose()?;
+            let dom = domain_credentials.get(&domain);
+            let signing = match signing.or_else(|| dom.map(|d| d.0.clone())) {
+                Some(s) => s,
+                None => {
+                    return Err(field_err(
+                        format!("{field}.signing"),
+                        "no credential here or on its [[domain]]",
+                    ));
+                }
+            };
+            let encryption = encryption
+                .or_else(|| dom.map(|d| d.1.clone()))
+                .unwrap_or_else(|| signing.clone());
+            let (dom_in, dom_out) = domain_anchors.get(&domain).cloned().unwrap_or_default();
+            let incoming_anchors = match &a.incoming_anchors {
+                Some(list) => l.anchors(&format!("{field}.incoming_anchors"), list)?,
+                None => dom_in,
+            };
+            let outgoing_anchors = match &a.outgoing_anchors {
+                Some(list) => l.anchors(&format!("{field}.outgoing_anchors"), list)?,
+                None => dom_out,
+            };
+            if incoming_anchors.is_empty() {
+                return Err(field_err(
+                    format!("{field}.incoming_anchors"),
+                    "no incoming anchors here or on its [[domain]]: nothing could be received",
+                ));
+            }
+            addresses.push(LocalAddress {
+                address,
+                signing,
+                encryption,
+                incoming_anchors,
+                outgoing_anchors,
+                password: a.password.clone(),
+            });
+        }
+        if addresses.is_empty() {
+            return Err(field_err("address", "at least one [[address]] is needed"));
+        }
+        let mut certificates = BTreeMap::new();
+        for (k, list) in &self.certificates {
+            let mut certs = Vec::new();
+            for (i, r) in list.iter().enumerate() {
+                certs.extend(l.certificates(&format!("certificates.{k:?}[{i}]"), r)?);
+            }
+            certificates.insert(k.to_ascii_lowercase(), certs);
+        }
+        Ok(Settings {
+            hostname: self.hostname.trim().to_string(),
+            profile,
+            faults: faults.into_iter().collect(),
+            maildir: base.join(&self.maildir),
+            audit_log: self.audit_log.as_ref().map(|p| base.join(p)),
+            backbone,
+            submission,
+            pop3,
+            tls,
+            tls_client_roots,
+            dns_server,
+            static_routes,
+            timeouts: self.timeouts.clone(),
+            limits: self.limits.clone(),
+            domains,
+            addresses,
+            domain_credentials,
+            certificates,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+hostname = "hisp.direct.test"
+maildir = "mail"
+[listen]
+backbone = "127.0.0.1:0"
+[[domain]]
+name = "hisp.direct.test"
+signing = "pki:hisp_domain"
+incoming_anchors = ["pki:direct.test_ca_root"]
+[[address]]
+address = "good@hisp.direct.test"
+signing = "pki:hisp_good"
+"#;
+
+    #[test]
+    fn minimal_config_loads() {
+        let s = HispConfig::parse(MINIMAL)
+            .unwrap()
+            .load(Path::new("/tmp"))
+            .unwrap();
+        assert_eq!(s.addresses.len(), 1);
+        assert!(s.address("GOOD@hisp.direct.test").is_some());
+        assert_eq!(s.addresses[0].incoming_anchors.len(), 1);
+        assert_eq!(s.profile, Profile::Ds13);
+    }
+
+    fn error_of(text: &str) -> String {
+        match HispConfig::parse(text).and_then(|c| c.load(Path::new("/tmp"))) {
+            Ok(_) => panic!("accepted"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = error_of(&MINIMAL.replace("pki:hisp_good", "pki:nobody"));
+        assert!(e.starts_with("address[0].signing:"), "{e}");
+        let e = error_of(&format!("{MINIMAL}\nfaults = [\"no-such\"]").replace(
+            "maildir = \"mail\"",
+            "maildir = \"mail\"\nfaults = [\"no-such\"]",
+        ));
+        assert!(e.contains("faults") || e.contains("duplicate"), "{e}");
+        let e = error_of(&MINIMAL.replace("127.0.0.1:0", "nowhere"));
+        assert!(e.starts_with("listen.backbone:"), "{e}");
+        let e = error_of(&MINIMAL.replace("good@hisp.direct.test", "good@elsewhere.test"));
+        assert!(e.starts_with("address[0].address:"), "{e}");
+        let e = error_of(&MINIMAL.replace("hostname", "hostnme"));
+        assert!(e.contains("hostnme"), "{e}");
+        let e = error_of(&MINIMAL.replace(
+            "maildir = \"mail\"",
+            "maildir = \"mail\"\nfaults = [\"bogus\"]",
+        ));
+        assert!(e.starts_with("faults[0]:"), "{e}");
+    }
+}

@@ -1,0 +1,217 @@
+//! Fault switches: each one breaks exactly the behaviour it names, so that every scenario can
+//! be shown to fail. The pipeline asks `faults.on(Fault::X)` at the decision point it breaks.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+/// One fault switch. `ALL` pairs each with its name and what it breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Fault {
+    AcceptUntrustedSender,
+    SkipSignatureCheck,
+    AcceptExpired,
+    IgnoreRevocation,
+    IgnoreAddressBinding,
+    SignSha1,
+    Encrypt3des,
+    NoProcessedMdn,
+    UnsignedMdn,
+    NoDispatchedMdn,
+    DispatchedWithoutRequest,
+    MdnForUntrusted,
+    EncryptToAllFound,
+    NoTimeoutDsn,
+    NoAudit,
+    AuditWithoutRecipient,
+    AcceptBadAuth,
+    PlainAuthWithoutTls,
+}
+
+impl Fault {
+    /// Every switch: (switch, name, what it breaks).
+    pub const ALL: &'static [(Fault, &'static str, &'static str)] = &[
+        (
+            Fault::AcceptUntrustedSender,
+            "accept-untrusted-sender",
+            "delivers messages whose signer does not chain to the recipient's anchors (TRUST-01, TRUST-10)",
+        ),
+        (
+            Fault::SkipSignatureCheck,
+            "skip-signature-check",
+            "delivers messages whose signature does not verify (SIG-01)",
+        ),
+        (
+            Fault::AcceptExpired,
+            "accept-expired",
+            "ignores validity periods on the signer's path (TRUST-06)",
+        ),
+        (
+            Fault::IgnoreRevocation,
+            "ignore-revocation",
+            "ignores CRL revocation on the signer's path (TRUST-07)",
+        ),
+        (
+            Fault::IgnoreAddressBinding,
+            "ignore-address-binding",
+            "accepts a signer certificate that binds neither the From address nor its domain (SIG-11)",
+        ),
+        (
+            Fault::SignSha1,
+            "sign-sha1",
+            "signs outgoing messages and MDNs with SHA-1 (SIG-03)",
+        ),
+        (
+            Fault::Encrypt3des,
+            "encrypt-3des",
+            "encrypts outgoing messages and MDNs with 3DES (ENC-02)",
+        ),
+        (
+            Fault::NoProcessedMdn,
+            "no-processed-mdn",
+            "sends no processed MDN for a message that passed (MDN-01)",
+        ),
+        (
+            Fault::UnsignedMdn,
+            "unsigned-mdn",
+            "sends MDNs in clear, neither signed nor encrypted (MDN-02)",
+        ),
+        (
+            Fault::NoDispatchedMdn,
+            "no-dispatched-mdn",
+            "sends no dispatched MDN after delivery when one was requested (MDN-10)",
+        ),
+        (
+            Fault::DispatchedWithoutRequest,
+            "dispatched-without-request",
+            "sends a dispatched MDN with the extension field although none was requested (MDN-10/11)",
+        ),
+        (
+            Fault::MdnForUntrusted,
+            "mdn-for-untrusted",
+            "sends a processed MDN for a message that failed trust (MDN-03)",
+        ),
+        (
+            Fault::EncryptToAllFound,
+            "encrypt-to-all-found",
+            "encrypts to every certificate found for a recipient, trusted or not (TRUST-02)",
+        ),
+        (
+            Fault::NoTimeoutDsn,
+            "no-timeout-dsn",
+            "sends no failure DSN to the edge when tracking times out or delivery fails (MDN-14..16)",
+        ),
+        (Fault::NoAudit, "no-audit", "writes no audit lines (AUD-01)"),
+        (
+            Fault::AuditWithoutRecipient,
+            "audit-without-recipient",
+            "writes audit lines without their recipients (AUD-02)",
+        ),
+        (
+            Fault::AcceptBadAuth,
+            "accept-bad-auth",
+            "submission accepts any user name and password (EDGE-04)",
+        ),
+        (
+            Fault::PlainAuthWithoutTls,
+            "plain-auth-without-tls",
+            "submission offers and accepts AUTH before STARTTLS (EDGE-03)",
+        ),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(f, _, _)| *f == self)
+            .map(|(_, n, _)| *n)
+            .unwrap_or("?")
+    }
+
+    pub fn breaks(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(f, _, _)| *f == self)
+            .map(|(_, _, b)| *b)
+            .unwrap_or("?")
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown fault switch {0:?} (see `direct-conformance faults`)")]
+pub struct UnknownFault(pub String);
+
+impl FromStr for Fault {
+    type Err = UnknownFault;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        Self::ALL
+            .iter()
+            .find(|(_, n, _)| n.eq_ignore_ascii_case(s))
+            .map(|(f, _, _)| *f)
+            .ok_or_else(|| UnknownFault(s.to_string()))
+    }
+}
+
+/// The switches that are on. Empty: the clean configuration.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Faults(BTreeSet<Fault>);
+
+impl Faults {
+    pub fn none() -> Self {
+        Faults::default()
+    }
+
+    pub fn with(mut self, f: Fault) -> Self {
+        self.0.insert(f);
+        self
+    }
+
+    pub fn on(&self, f: Fault) -> bool {
+        self.0.contains(&f)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Fault> + '_ {
+        self.0.iter().copied()
+    }
+}
+
+impl FromIterator<Fault> for Faults {
+    fn from_iter<I: IntoIterator<Item = Fault>>(iter: I) -> Self {
+        Faults(iter.into_iter().collect())
+    }
+}
+
+/// The `faults` command's text: one line per switch, name then what it breaks.
+pub fn listing() -> String {
+    let width = Fault::ALL
+        .iter()
+        .map(|(_, n, _)| n.len())
+        .max()
+        .unwrap_or(0);
+    Fault::ALL
+        .iter()
+        .map(|(_, n, b)| format!("{n:width$}  {b}\n"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        let mut seen = BTreeSet::new();
+        for (f, n, _) in Fault::ALL {
+            assert_eq!(n.parse::<Fault>().unwrap(), *f);
+            assert!(seen.insert(*n));
+        }
+        assert!("no-such-switch".parse::<Fault>().is_err());
+        assert_eq!(listing().lines().count(), Fault::ALL.len());
+    }
+}

@@ -1,0 +1,468 @@
+//! The inbound pipeline: decrypt with any local key, verify the signature, check the
+//! algorithms against the profile, check trust per recipient against that recipient's
+//! anchors (path, AIA, CRL, binding of the signer to From, key usage), unwrap, deliver to
+//! the Maildir, and answer with MDNs (processed, dispatched when requested; none for
+//! what failed, none for notifications, which feed the tracker instead).
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use x509_cert::Certificate;
+
+use crate::audit::{AuditEvent, EventKind};
+use crate::mdn::{DispositionKind, Event as TrackerEvent, IgnoreReason, OriginalMessage};
+use crate::smime::{ContentCipher, DigestAlgorithm, OpenedMessage};
+use crate::trust::{Binding, Outcome, PathOptions, Role};
+
+use super::config::{Credential, LocalAddress, Profile};
+use super::smtp_server::{Envelope, Reply};
+use super::{Core, Fault, HispEvent, lock};
+
+/// Why a message or a recipient was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("not S/MIME: {0} (MSG-01)")]
+    NotSmime(String),
+    #[error("no local key decrypts the message: {0}")]
+    Undecryptable(String),
+    #[error("signature does not verify: {0} (SIG-01)")]
+    BadSignature(String),
+    #[error("algorithm not allowed under the {profile} profile: {what}")]
+    Algorithm { profile: &'static str, what: String },
+    #[error("signer certificate is not trusted for {recipient}: {detail} (TRUST-01)")]
+    Untrusted { recipient: String, detail: String },
+    #[error("signer certificate does not bind From {from} (SIG-11)")]
+    Binding { from: String },
+    #[error("signer certificate unfit for signing: {0}")]
+    SignerProfile(String),
+    #[error("{0} is not named in the signed inner header (MSG-16)")]
+    NotInInnerHeader(String),
+    #[error("no From address in the message")]
+    NoFrom,
+}
+
+impl Refusal {
+    /// Trust failures are the ones `mdn-for-untrusted` answers anyway.
+    fn is_trust(&self) -> bool {
+        matches!(
+            self,
+            Refusal::Untrusted { .. } | Refusal::Binding { .. } | Refusal::SignerProfile(_)
+        )
+    }
+}
+
+/// Tries every local key until one opens the message (CPU-bound: on the blocking pool).
+async fn open_with_any(core: &Arc<Core>, raw: Vec<u8>) -> Result<OpenedMessage, Refusal> {
+    let creds: Vec<Credential> = core
+        .settings
+        .decryption_credentials()
+        .into_iter()
+        .cloned()
+        .collect();
+    let job = tokio::task::spawn_blocking(move || {
+        let mut last = String::from("no keys");
+        for c in &creds {
+            match crate::smime::open(&raw, &c.key, Some(&c.certificate)) {
+                Ok(m) => return Ok(m),
+                Err(crate::smime::SmimeError::Mime(m))
+                    if m.contains("not application/pkcs7-mime") =>
+                {
+                    return Err(Refusal::NotSmime(m));
+                }
+                Err(e) => last = e.to_string(),
+            }
+        }
+        Err(Refusal::Undecryptable(last))
+    });
+    job.await
+        .unwrap_or_else(|e| Err(Refusal::Undecryptable(format!("task failed: {e}"))))
+}
+
+/// The addr-spec of the first mailbox in a header field value.
+pub fn first_address(value: &str) -> Option<String> {
+    let v = value.trim();
+    let addr = match (v.rfind('<'), v.rfind('>')) {
+        (Some(a), Some(b)) if a < b => &v[a + 1..b],
+        _ => v.split(',').next().unwrap_or(v),
+    };
+    let addr = addr.trim();
+    addr.contains('@').then(|| addr.to_string())
+}
+
+fn header(message: &[u8], name: &str) -> Option<String> {
+    crate::smime::entity::header_text(message, name)
+}
+
+fn profile_name(p: Profile) -> &'static str {
+    match p {
+        Profile::Ds13 => "ds-1.3",
+        Profile::Ats12 => "ats-1.2",
+    }
+}
+
+/// Content cipher and digest against the profile (ENC-02, SIG-03).
+fn check_algorithms(core: &Core, opened: &OpenedMessage) -> Result<(), Refusal> {
+    let p = core.settings.profile;
+    let bad = |what: String| Refusal::Algorithm {
+        profile: profile_name(p),
+        what,
+    };
+    match opened.decrypted.info.cipher {
+        Some(ContentCipher::Rc2Cbc) | Some(ContentCipher::DesCbc) => {
+            return Err(bad("RC2/DES content encryption".into()));
+        }
+        Some(ContentCipher::DesEde3Cbc) if p == Profile::Ds13 => {
+            return Err(bad("3DES content encryption".into()));
+        }
+        None => return Err(bad("unknown content encryption".into())),
+        _ => {}
+    }
+    if let Some(s) = opened.signature.verified_signer() {
+        match s.digest {
+            Some(DigestAlgorithm::Md5) | None => return Err(bad("MD5 or unknown digest".into())),
+            Some(DigestAlgorithm::Sha1) if p == Profile::Ds13 => {
+                return Err(bad("SHA-1 digest".into()));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Trust of the signer for one recipient: path to its anchors (with AIA and CRLs), then the
+/// signer's own profile (key size, key usage) and its binding to From.
+async fn check_trust(
+    core: &Arc<Core>,
+    signer: &Certificate,
+    supplied: &[Certificate],
+    from: &str,
+    recipient: &LocalAddress,
+) -> Result<(), Refusal> {
+    let faults = core.faults();
+    let now = OffsetDateTime::now_utc();
+    if !faults.on(Fault::AcceptUntrustedSender) {
+        let options = PathOptions {
+            online: true,
+            fetch_timeout: std::time::Duration::from_secs(core.settings.timeouts.trust_fetch_secs),
+            ..PathOptions::default()
+        };
+        let report = crate::trust::validate_async(
+            signer.clone(),
+            supplied.to_vec(),
+            recipient.incoming_anchors.clone(),
+            Vec::new(),
+            now,
+            options,
+        )
+        .await;
+        if !report.trusted() {
+            // A failure the fault switches forgive (validity 603, revocation 605) does not
+            // count; a path that never reached an anchor (601) always does.
+            let forgiven = |code: u16| {
+                (code == 603 && faults.on(Fault::AcceptExpired))
+                    || (code == 605 && faults.on(Fault::IgnoreRevocation))
+            };
+            let fails: Vec<_> = report.failures().collect();
+            let forgivable = !fails.is_empty() && fails.iter().all(|c| forgiven(c.code));
+            if !forgivable {
+                let detail = if fails.is_empty() {
+                    "no path to an anchor".to_string()
+                } else {
+                    fails
+                        .iter()
+                        .map(|c| format!("VC-{} {}", c.code, c.detail))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                };
+                return Err(Refusal::Untrusted {
+                    recipient: recipient.address.clone(),
+                    detail,
+                });
+            }
+        }
+    }
+    for c in crate::trust::evaluate(signer, Role::Signer, None, now) {
+        let counted = match c.code {
+            506 | 508 => true,
+            // Validity is the path's business; here only for the accept-expired switch.
+            505 => !faults.on(Fault::AcceptExpired) && !faults.on(Fault::AcceptUntrustedSender),
+            _ => false,
+        };
+        if counted && c.outcome == Outcome::Fail {
+            return Err(Refusal::SignerProfile(format!(
+                "VC-{} {}",
+                c.code, c.detail
+            )));
+        }
+    }
+    if !faults.on(Fault::IgnoreAddressBinding)
+        && !matches!(
+            crate::trust::binding(signer, from),
+            Binding::Address | Binding::Domain
+        )
+    {
+        return Err(Refusal::Binding {
+            from: from.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Records a refusal for these recipients.
+fn refuse(
+    core: &Core,
+    env: &Envelope,
+    message_id: Option<&str>,
+    recipients: &[String],
+    r: &Refusal,
+) {
+    let now = OffsetDateTime::now_utc();
+    let kind = if recipients.len() == env.recipients.len() {
+        EventKind::IncomingRejected
+    } else {
+        EventKind::IncomingRecipientRejected
+    };
+    let mut e = AuditEvent::new(kind, now, core.principal())
+        .from(env.mail_from.clone())
+        .to(recipients.iter().cloned())
+        .outcome("rejected")
+        .reason(r.to_string());
+    if let Some(id) = message_id {
+        e = e.message_id(id);
+    }
+    core.audit(e);
+    core.event(HispEvent::Rejected {
+        recipients: recipients.to_vec(),
+        reason: r.to_string(),
+    });
+}
+
+/// The whole pipeline for one message received on the backbone; the reply is the final
+/// answer to DATA.
+pub async fn receive(core: &Arc<Core>, env: Envelope) -> Reply {
+    let now = OffsetDateTime::now_utc();
+    let outer_id = header(&env.data, "Message-ID");
+    let mut received = AuditEvent::new(EventKind::IncomingReceived, now, core.principal())
+        .from(env.mail_from.clone())
+        .to(env.recipients.iter().cloned())
+        .digest(sha256_hex(&env.data));
+    if let Some(id) = &outer_id {
+        received = received.message_id(id.clone());
+    }
+    core.audit(received);
+
+    let opened = match open_with_any(core, env.data.clone()).await {
+        Ok(o) => o,
+        Err(r) => {
+            refuse(core, &env, outer_id.as_deref(), &env.recipients, &r);
+            return Reply::new(554, format!("5.7.5 {r}"));
+        }
+    };
+    let signer: Certificate = match opened.signer() {
+        Some(c) => c.clone(),
+        None => {
+            let why = opened
+                .signature
+                .signers
+                .iter()
+                .find_map(|s| s.outcome.as_ref().err().map(|e| e.to_string()))
+                .unwrap_or_else(|| "no signer".into());
+            let fallback = opened
+                .signature
+                .signers
+                .iter()
+                .find_map(|s| s.certificate.clone())
+                .or_else(|| opened.signature.certificates.first().cloned());
+            match fallback {
+                Some(c) if core.faults().on(Fault::SkipSignatureCheck) => c,
+                _ => {
+                    let r = Refusal::BadSignature(why);
+                    refuse(core, &env, outer_id.as_deref(), &env.recipients, &r);
+                    return Reply::new(554, format!("5.7.7 {r}"));
+                }
+            }
+        }
+    };
+    if let Err(r) = check_algorithms(core, &opened) {
+        refuse(core, &env, outer_id.as_deref(), &env.recipients, &r);
+        return Reply::new(554, format!("5.7.7 {r}"));
+    }
+    let message = opened.message.clone();
+    let message_id = header(&message, "Message-ID").or(outer_id.clone());
+    let Some(from) = header(&message, "From").as_deref().and_then(first_address) else {
+        refuse(
+            core,
+            &env,
+            message_id.as_deref(),
+            &env.recipients,
+            &Refusal::NoFrom,
+        );
+        return Reply::new(554, "5.6.0 No From address");
+    };
+
+    // MSG-16: a wrapped message goes only to recipients its signed header names.
+    let named = |r: &str| {
+        ["To", "Cc"].iter().any(|h| {
+            header(&message, h)
+                .is_some_and(|v| v.to_ascii_lowercase().contains(&r.to_ascii_lowercase()))
+        })
+    };
+    let mut accepted: Vec<&LocalAddress> = Vec::new();
+    let mut untrusted: Vec<(&LocalAddress, Refusal)> = Vec::new();
+    for r in &env.recipients {
+        let Some(local) = core.settings.address(r) else {
+            continue;
+        };
+        if opened.wrapped && !named(r) {
+            let refusal = Refusal::NotInInnerHeader(r.clone());
+            refuse(
+                core,
+                &env,
+                message_id.as_deref(),
+                std::slice::from_ref(r),
+                &refusal,
+            );
+            continue;
+        }
+        match check_trust(core, &signer, &opened.signature.certificates, &from, local).await {
+            Ok(()) => accepted.push(local),
+            Err(refusal) => {
+                refuse(
+                    core,
+                    &env,
+                    message_id.as_deref(),
+                    std::slice::from_ref(r),
+                    &refusal,
+                );
+                untrusted.push((local, refusal));
+            }
+        }
+    }
+
+    let original = OriginalMessage::read(&message).ok();
+    if core.faults().on(Fault::MdnForUntrusted)
+        && let Some(orig) = &original
+    {
+        for (local, refusal) in &untrusted {
+            if refusal.is_trust() && !orig.is_notification {
+                super::notify::spawn_mdn(
+                    core,
+                    orig.clone(),
+                    (*local).clone(),
+                    DispositionKind::Processed,
+                    Some(signer.clone()),
+                    None,
+                );
+            }
+        }
+    }
+    if accepted.is_empty() {
+        let reason = untrusted
+            .first()
+            .map(|(_, r)| r.to_string())
+            .unwrap_or_else(|| "no recipient left".into());
+        return Reply::new(554, format!("5.7.1 {reason}"));
+    }
+
+    let is_notification = crate::mdn::is_notification(&message);
+    let mut delivered = 0usize;
+    for local in &accepted {
+        if is_notification && !notification_wanted(core, &message) {
+            continue;
+        }
+        match core.maildir.deliver(&local.address, &message) {
+            Ok(stored) => {
+                delivered += 1;
+                let mut e = AuditEvent::new(
+                    EventKind::IncomingAccepted,
+                    OffsetDateTime::now_utc(),
+                    core.principal(),
+                )
+                .from(from.clone())
+                .to([local.address.clone()])
+                .outcome("delivered");
+                if let Some(id) = &message_id {
+                    e = e.message_id(id.clone());
+                }
+                core.audit(e);
+                core.event(HispEvent::Delivered {
+                    recipient: local.address.clone(),
+                    message_id: message_id.clone(),
+                    path: stored.path,
+                    notification: is_notification,
+                });
+                if let Some(orig) = original.as_ref().filter(|_| !is_notification) {
+                    super::notify::after_delivery(core, orig, local, &signer, true);
+                }
+            }
+            Err(err) => {
+                let r = format!("mailbox delivery failed: {err}");
+                core.event(HispEvent::Rejected {
+                    recipients: vec![local.address.clone()],
+                    reason: r.clone(),
+                });
+                if let Some(orig) = original.as_ref().filter(|_| !is_notification) {
+                    // Processed was earned (trust passed); the delivery then failed (MDN-12).
+                    super::notify::after_delivery(core, orig, local, &signer, false);
+                }
+            }
+        }
+    }
+    Reply::new(
+        250,
+        format!(
+            "2.0.0 Accepted for {} of {} recipients{}",
+            accepted.len(),
+            env.recipients.len(),
+            if is_notification && delivered == 0 {
+                " (notification absorbed)"
+            } else {
+                ""
+            }
+        ),
+    )
+}
+
+/// Feeds a received MDN or DSN to the tracker; false when it must not reach the edge
+/// (a late or duplicate notice for a settled recipient, MDN-18).
+fn notification_wanted(core: &Arc<Core>, message: &[u8]) -> bool {
+    let Ok(n) = crate::mdn::parse_notification(message) else {
+        return true;
+    };
+    let now = OffsetDateTime::now_utc();
+    core.audit(AuditEvent::notification_received(&n, now, core.principal()));
+    let events = lock(&core.tracker).on_notification(&n, now);
+    let suppressed = events.iter().any(|e| {
+        matches!(
+            e,
+            TrackerEvent::Ignored {
+                reason: IgnoreReason::AlreadySettled { .. } | IgnoreReason::Duplicate { .. }
+            }
+        )
+    });
+    super::outbound::handle_tracker_events(core, events);
+    !suppressed
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_address_forms() {
+        assert_eq!(
+            first_address("Alice <a@x.test>").as_deref(),
+            Some("a@x.test")
+        );
+        assert_eq!(first_address(" a@x.test ").as_deref(), Some("a@x.test"));
+        assert_eq!(first_address("undisclosed"), None);
+    }
+}

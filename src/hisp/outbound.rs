@@ -1,0 +1,569 @@
+//! Outbound: certificates for each recipient (a [`CertificateSource`]), trust against the
+//! sender's outgoing anchors, seal (wrap, sign, encrypt to exactly the chosen certificates),
+//! route by MX through the configured resolver (or static overrides), SMTP with bounded
+//! retries, timely-and-reliable tracking, and one failure DSN to the sender's edge mailbox.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_resolver::TokioResolver;
+use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig};
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::proto::rr::RData;
+use time::OffsetDateTime;
+use tokio::sync::watch;
+use x509_cert::Certificate;
+
+use crate::audit::{AuditEvent, EventKind};
+use crate::mdn::{
+    DsnRecipientSpec, DsnSpec, Event as TrackerEvent, OriginalMessage, STATUS_BAD_MAILBOX,
+    STATUS_SECURITY, STATUS_TIMEOUT, StatusCode, build_dsn, new_message_id,
+};
+use crate::smime::{ContentCipher, DigestAlgorithm, SealOptions, SmimeError};
+use crate::trust::{Binding, PathOptions};
+
+use super::config::{LocalAddress, Settings};
+use super::notify::can_encrypt_to;
+use super::smtp_client::{self, ClientOptions};
+use super::smtp_server::{Envelope, Reply};
+use super::{Core, Fault, HispEvent, lock};
+
+/// A boxed future, so that the trait stays object-safe.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Where recipients' certificates come from: the static configuration now, the discovery
+/// client (DNS CERT, LDAP) when it plugs in.
+pub trait CertificateSource: Send + Sync {
+    /// Candidate certificates for `address` (address-bound and domain-bound alike).
+    fn certificates<'a>(&'a self, address: &'a str) -> BoxFuture<'a, Vec<Certificate>>;
+}
+
+/// Certificates from the configuration's `[certificates]` table, by address then domain.
+#[derive(Clone, Debug, Default)]
+pub struct StaticCertificates(BTreeMap<String, Vec<Certificate>>);
+
+impl StaticCertificates {
+    pub fn new(map: BTreeMap<String, Vec<Certificate>>) -> Self {
+        StaticCertificates(
+            map.into_iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v))
+                .collect(),
+        )
+    }
+
+    pub fn from_settings(s: &Settings) -> Self {
+        Self::new(s.certificates.clone())
+    }
+}
+
+impl CertificateSource for StaticCertificates {
+    fn certificates<'a>(&'a self, address: &'a str) -> BoxFuture<'a, Vec<Certificate>> {
+        Box::pin(async move {
+            let a = address.trim().to_ascii_lowercase();
+            let mut out = self.0.get(&a).cloned().unwrap_or_default();
+            if let Some((_, domain)) = a.rsplit_once('@')
+                && let Some(more) = self.0.get(domain)
+            {
+                out.extend(more.iter().cloned());
+            }
+            out
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("no route to {domain}: {reason}")]
+    NoRoute { domain: String, reason: String },
+    #[error("delivery to {domain} failed after {attempts} attempt(s): {last}")]
+    Failed {
+        domain: String,
+        attempts: u32,
+        last: String,
+    },
+}
+
+/// Next hops by MX lookup in the configured DNS server, or static overrides.
+pub struct Router {
+    statics: BTreeMap<String, SocketAddr>,
+    resolver: Option<TokioResolver>,
+}
+
+impl Router {
+    pub fn new(settings: &Settings) -> Self {
+        let resolver = settings.dns_server.and_then(|server| {
+            let mut udp = ConnectionConfig::udp();
+            udp.port = server.port();
+            let mut tcp = ConnectionConfig::tcp();
+            tcp.port = server.port();
+            let mut ns = NameServerConfig::udp_and_tcp(server.ip());
+            ns.connections = vec![udp, tcp];
+            let mut builder = hickory_resolver::Resolver::builder_with_config(
+                ResolverConfig::from_name_servers(vec![ns]),
+                TokioRuntimeProvider::default(),
+            );
+            let opts = builder.options_mut();
+            opts.timeout = Duration::from_secs(settings.timeouts.client_secs.clamp(1, 10));
+            opts.attempts = 2;
+            builder.build().ok()
+        });
+        Router {
+            statics: settings.static_routes.clone(),
+            resolver,
+        }
+    }
+
+    /// Next hops for `domain`, most preferred first, each with the name its TLS
+    /// certificate should carry.
+    pub async fn route(&self, domain: &str) -> Result<Vec<(SocketAddr, String)>, DeliveryError> {
+        let d = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+        if let Some(a) = self.statics.get(&d) {
+            return Ok(vec![(*a, d)]);
+        }
+        let no_route = |reason: String| DeliveryError::NoRoute {
+            domain: d.clone(),
+            reason,
+        };
+        let Some(resolver) = &self.resolver else {
+            return Err(no_route("no static route and no resolver.server".into()));
+        };
+        let fqdn = format!("{d}.");
+        let mut exchanges: Vec<(u16, String)> = match resolver.mx_lookup(fqdn.as_str()).await {
+            Ok(l) => l
+                .answers()
+                .iter()
+                .filter_map(|r| match &r.data {
+                    RData::MX(mx) => Some((
+                        mx.preference,
+                        mx.exchange.to_ascii().trim_end_matches('.').to_string(),
+                    )),
+                    _ => None,
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        exchanges.sort();
+        if exchanges.is_empty() {
+            // RFC 5321 §5.1: no MX, the domain itself is the implicit MX.
+            exchanges.push((0, d.clone()));
+        }
+        let mut out = Vec::new();
+        for (_, host) in exchanges {
+            if let Some(a) = self.statics.get(&host.to_ascii_lowercase()) {
+                out.push((*a, host));
+                continue;
+            }
+            if let Ok(l) = resolver.ipv4_lookup(format!("{host}.").as_str()).await {
+                for r in l.answers() {
+                    if let RData::A(a) = &r.data {
+                        out.push((SocketAddr::new(std::net::IpAddr::V4(a.0), 25), host.clone()));
+                    }
+                }
+            }
+        }
+        if out.is_empty() {
+            return Err(no_route("no MX or A records".into()));
+        }
+        Ok(out)
+    }
+}
+
+/// What the tracker and the DSN need about a message this HISP sent.
+#[derive(Clone, Debug)]
+pub struct SentRecord {
+    pub original: OriginalMessage,
+    /// Lower-cased recipient → (status, diagnostic) of a failure found here.
+    pub failures: HashMap<String, (StatusCode, String)>,
+}
+
+fn domain_of(address: &str) -> String {
+    address
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Signs as `sender` and encrypts to `recipients`, with the fault switches' algorithms.
+pub async fn seal_from(
+    core: &Arc<Core>,
+    sender: &LocalAddress,
+    message: &[u8],
+    recipients: &[Certificate],
+) -> Result<Vec<u8>, SmimeError> {
+    let mut options = SealOptions::default();
+    options.sign.chain = sender.signing.chain.clone();
+    options.sign.digest = if core.faults().on(Fault::SignSha1) {
+        DigestAlgorithm::Sha1
+    } else {
+        DigestAlgorithm::Sha256
+    };
+    if core.faults().on(Fault::Encrypt3des) {
+        options.encrypt.cipher = ContentCipher::DesEde3Cbc;
+    }
+    let cred = sender.signing.clone();
+    let message = message.to_vec();
+    let recipients = recipients.to_vec();
+    tokio::task::spawn_blocking(move || {
+        crate::smime::seal(
+            &message,
+            &cred.certificate,
+            &cred.key,
+            &recipients,
+            &options,
+        )
+    })
+    .await
+    .unwrap_or_else(|e| Err(SmimeError::Mime(format!("seal task failed: {e}"))))
+}
+
+/// Delivers `data` to `recipients` (grouped by domain), with retries. Returns the hops used.
+pub async fn deliver(
+    core: &Arc<Core>,
+    from: &str,
+    recipients: &[String],
+    data: &[u8],
+) -> Result<Vec<SocketAddr>, DeliveryError> {
+    let mut by_domain: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in recipients {
+        by_domain.entry(domain_of(r)).or_default().push(r.clone());
+    }
+    let mut hops = Vec::new();
+    for (domain, rcpts) in by_domain {
+        hops.push(deliver_domain(core, from, &domain, &rcpts, data).await?);
+    }
+    Ok(hops)
+}
+
+async fn deliver_domain(
+    core: &Arc<Core>,
+    from: &str,
+    domain: &str,
+    rcpts: &[String],
+    data: &[u8],
+) -> Result<SocketAddr, DeliveryError> {
+    let t = &core.settings.timeouts;
+    let options = ClientOptions {
+        helo: core.settings.hostname.clone(),
+        timeout: Duration::from_secs(t.client_secs),
+        tls: None,
+    };
+    let mut last = String::from("not attempted");
+    for attempt in 1..=t.delivery_attempts {
+        let hops = core.router.route(domain).await?;
+        for (addr, name) in hops {
+            let mut opts = options.clone();
+            opts.tls = Some((core.connector.clone(), name));
+            let mut result = smtp_client::send(addr, &opts, from, rcpts, data).await;
+            if let Err(e) = &result
+                && !e.is_permanent()
+                && e.to_string().contains("TLS")
+            {
+                // Opportunistic TLS: a failed handshake falls back to plain once.
+                result = smtp_client::send(addr, &options, from, rcpts, data).await;
+            }
+            match result {
+                Ok(_) => {
+                    core.event(HispEvent::Sent {
+                        from: from.to_string(),
+                        to: rcpts.to_vec(),
+                        message_id: crate::smime::entity::header_text(data, "Message-ID"),
+                        host: addr,
+                    });
+                    return Ok(addr);
+                }
+                Err(e) if e.is_permanent() => {
+                    return Err(DeliveryError::Failed {
+                        domain: domain.to_string(),
+                        attempts: attempt,
+                        last: e.to_string(),
+                    });
+                }
+                Err(e) => last = e.to_string(),
+            }
+        }
+        if attempt < t.delivery_attempts {
+            tokio::time::sleep(Duration::from_millis(t.retry_delay_ms)).await;
+        }
+    }
+    Err(DeliveryError::Failed {
+        domain: domain.to_string(),
+        attempts: t.delivery_attempts,
+        last,
+    })
+}
+
+/// Adds a Message-ID when the edge did not (EDGE-11).
+fn ensure_message_id(core: &Core, message: Vec<u8>) -> (Vec<u8>, String) {
+    if let Some(id) = crate::smime::entity::header_text(&message, "Message-ID")
+        && let Some(n) = crate::mdn::normalise_message_id(&id)
+    {
+        return (message, n);
+    }
+    let id = new_message_id(&core.settings.hostname);
+    let mut out = format!("Message-ID: {id}\r\n").into_bytes();
+    out.extend_from_slice(&message);
+    (out, id)
+}
+
+/// A message submitted at the edge: answered at once, sent on its own task.
+pub async fn submit(core: &Arc<Core>, env: Envelope) -> Reply {
+    let (message, id) = ensure_message_id(core, env.data.clone());
+    let Some(sender) = core.settings.address(&env.mail_from).cloned() else {
+        return Reply::new(553, "5.7.1 Sender is not a local address");
+    };
+    let original = match OriginalMessage::read(&message) {
+        Ok(o) => o,
+        Err(e) => return Reply::new(554, format!("5.6.0 {e}")),
+    };
+    let core2 = core.clone();
+    let recipients = env.recipients.clone();
+    tokio::spawn(async move {
+        send_message(&core2, &sender, original, recipients, message).await;
+    });
+    Reply::new(250, format!("2.0.0 Queued as {id}"))
+}
+
+/// Chooses the certificates to encrypt to for one recipient: the first encryption-capable
+/// candidate that binds the address (else its domain) and chains to an outgoing anchor.
+async fn choose(
+    core: &Arc<Core>,
+    sender: &LocalAddress,
+    recipient: &str,
+) -> Result<Vec<Certificate>, String> {
+    let found = core.certificates.certificates(recipient).await;
+    if found.is_empty() {
+        return Err(format!("no certificate found for {recipient}"));
+    }
+    if core.faults().on(Fault::EncryptToAllFound) {
+        return Ok(found);
+    }
+    let mut ranked: Vec<(u8, Certificate)> = found
+        .into_iter()
+        .filter(can_encrypt_to)
+        .filter_map(|c| match crate::trust::binding(&c, recipient) {
+            Binding::Address => Some((0, c)),
+            Binding::Domain => Some((1, c)),
+            _ => None,
+        })
+        .collect();
+    ranked.sort_by_key(|(rank, _)| *rank);
+    let options = PathOptions {
+        online: true,
+        fetch_timeout: Duration::from_secs(core.settings.timeouts.trust_fetch_secs),
+        ..PathOptions::default()
+    };
+    for (_, c) in ranked {
+        let report = crate::trust::validate_async(
+            c.clone(),
+            Vec::new(),
+            sender.outgoing_anchors.clone(),
+            Vec::new(),
+            OffsetDateTime::now_utc(),
+            options.clone(),
+        )
+        .await;
+        if report.trusted() {
+            return Ok(vec![c]);
+        }
+    }
+    Err(format!(
+        "no certificate for {recipient} is bound, usable for encryption and trusted (TRUST-02)"
+    ))
+}
+
+/// The whole outbound path for one submitted message.
+pub async fn send_message(
+    core: &Arc<Core>,
+    sender: &LocalAddress,
+    original: OriginalMessage,
+    recipients: Vec<String>,
+    message: Vec<u8>,
+) {
+    let id = original.message_id.clone();
+    let now = OffsetDateTime::now_utc();
+    lock(&core.sent).insert(
+        id.clone(),
+        SentRecord {
+            original: original.clone(),
+            failures: HashMap::new(),
+        },
+    );
+    if let Err(e) = lock(&core.tracker).send(&id, &recipients, original.requested_dispatched, now) {
+        eprintln!("hisp {}: tracker: {e}", core.settings.hostname);
+    }
+    let mut by_domain: BTreeMap<String, (Vec<String>, Vec<Certificate>)> = BTreeMap::new();
+    let mut failed: Vec<(String, StatusCode, String)> = Vec::new();
+    for r in &recipients {
+        match choose(core, sender, r).await {
+            Ok(certs) => {
+                let e = by_domain.entry(domain_of(r)).or_default();
+                e.0.push(r.clone());
+                e.1.extend(certs);
+            }
+            Err(reason) => failed.push((r.clone(), STATUS_SECURITY, reason)),
+        }
+    }
+    for (_, (rcpts, certs)) in by_domain {
+        let sealed = match seal_from(core, sender, &message, &certs).await {
+            Ok(s) => s,
+            Err(e) => {
+                for r in rcpts {
+                    failed.push((r, STATUS_SECURITY, format!("cannot seal: {e}")));
+                }
+                continue;
+            }
+        };
+        match deliver(core, &sender.address, &rcpts, &sealed).await {
+            Ok(_) => core.audit(
+                AuditEvent::new(
+                    EventKind::OutgoingSent,
+                    OffsetDateTime::now_utc(),
+                    core.principal(),
+                )
+                .message_id(id.clone())
+                .from(sender.address.clone())
+                .to(rcpts.iter().cloned())
+                .outcome("sent"),
+            ),
+            Err(e) => {
+                let status = match e {
+                    DeliveryError::NoRoute { .. } => STATUS_BAD_MAILBOX,
+                    _ => STATUS_TIMEOUT,
+                };
+                for r in rcpts {
+                    failed.push((r, status, e.to_string()));
+                }
+            }
+        }
+    }
+    if failed.is_empty() {
+        return;
+    }
+    core.event(HispEvent::DeliveryFailed {
+        recipients: failed.iter().map(|f| f.0.clone()).collect(),
+        reason: failed
+            .iter()
+            .map(|f| f.2.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+    });
+    let mut events = Vec::new();
+    for (r, status, reason) in &failed {
+        core.audit(
+            AuditEvent::new(
+                EventKind::OutgoingRecipientRejected,
+                OffsetDateTime::now_utc(),
+                core.principal(),
+            )
+            .message_id(id.clone())
+            .from(sender.address.clone())
+            .to([r.clone()])
+            .outcome("failed")
+            .reason(reason.clone()),
+        );
+        if let Some(rec) = lock(&core.sent).get_mut(&id) {
+            rec.failures
+                .insert(r.to_ascii_lowercase(), (*status, reason.clone()));
+        }
+        events.extend(lock(&core.tracker).on_delivery_failure(
+            &id,
+            r,
+            reason,
+            OffsetDateTime::now_utc(),
+        ));
+    }
+    handle_tracker_events(core, events);
+}
+
+/// Acts on what the tracker says: audit settlements, send the failure DSNs it asks for.
+pub fn handle_tracker_events(core: &Arc<Core>, events: Vec<TrackerEvent>) {
+    let now = OffsetDateTime::now_utc();
+    for e in events {
+        if let Some(a) = AuditEvent::tracker_event(&e, now, core.principal()) {
+            core.audit(a);
+        }
+        match e {
+            TrackerEvent::Settled {
+                message_id,
+                recipient,
+                outcome,
+            } => core.event(HispEvent::Settled {
+                message_id,
+                recipient,
+                outcome: format!("{outcome:?}"),
+            }),
+            TrackerEvent::SendFailureDsn {
+                message_id,
+                recipients,
+            } if !core.faults().on(Fault::NoTimeoutDsn) => {
+                failure_dsn(core, &message_id, &recipients);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Writes one failure DSN into the sender's edge mailbox.
+fn failure_dsn(core: &Arc<Core>, message_id: &str, recipients: &[String]) {
+    let Some(rec) = lock(&core.sent).get(message_id).cloned() else {
+        return;
+    };
+    let Some(sender) = rec.original.from.clone() else {
+        return;
+    };
+    let specs = recipients
+        .iter()
+        .map(|r| {
+            let (status, diag) = rec
+                .failures
+                .get(&r.to_ascii_lowercase())
+                .cloned()
+                .unwrap_or((STATUS_TIMEOUT, "no notification before the deadline".into()));
+            DsnRecipientSpec {
+                final_recipient: r.clone(),
+                status,
+                diagnostic: Some(diag),
+            }
+        })
+        .collect();
+    let now = OffsetDateTime::now_utc();
+    let host = core.settings.hostname.clone();
+    let dsn = DsnSpec::failure(&rec.original, &host, specs, &new_message_id(&host), now)
+        .and_then(|s| build_dsn(&s));
+    match dsn {
+        Ok(bytes) => match core.maildir.deliver(&sender, &bytes) {
+            Ok(_) => {
+                core.audit(
+                    AuditEvent::new(EventKind::DsnSent, now, core.principal())
+                        .original_message_id(message_id.to_string())
+                        .to([sender.clone()])
+                        .outcome(recipients.join(", ")),
+                );
+                core.event(HispEvent::DsnSent {
+                    to: sender,
+                    recipients: recipients.to_vec(),
+                });
+            }
+            Err(e) => eprintln!("hisp {host}: DSN to {sender}: {e}"),
+        },
+        Err(e) => eprintln!("hisp {host}: DSN: {e}"),
+    }
+}
+
+/// The tracker's clock: deadlines become timeout DSNs.
+pub async fn run_ticks(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
+    let every = Duration::from_millis(core.settings.timeouts.tick_ms.max(10));
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            _ = tokio::time::sleep(every) => {
+                let events = lock(&core.tracker).on_tick(OffsetDateTime::now_utc());
+                handle_tracker_events(&core, events);
+            }
+        }
+    }
+}
