@@ -189,6 +189,10 @@ pub struct HispConfig {
     /// Static certificate source: address or domain → certificates (`pki:NAME` or files).
     #[serde(default)]
     pub certificates: BTreeMap<String, Vec<String>>,
+    /// CRLs known in advance (`pki:CA_NAME` for a committed CRL, or a file); used before
+    /// any CRL distribution point is fetched.
+    #[serde(default)]
+    pub crls: Vec<String>,
 }
 
 fn default_profile() -> String {
@@ -250,6 +254,7 @@ pub struct Settings {
     /// Credentials of local domains (domain-bound), used when an address has none of its own.
     pub domain_credentials: BTreeMap<String, (Credential, Credential)>,
     pub certificates: BTreeMap<String, Vec<Certificate>>,
+    pub crls: Vec<x509_cert::crl::CertificateList>,
 }
 
 impl Settings {
@@ -637,7 +642,24 @@ impl HispConfig {
             }
             certificates.insert(k.to_ascii_lowercase(), certs);
         }
+        let mut crls = Vec::new();
+        for (i, r) in self.crls.iter().enumerate() {
+            let field = format!("crls[{i}]");
+            let bytes = match r.strip_prefix("pki:") {
+                Some(ca) => l
+                    .pki(&field)?
+                    .crl_der(ca)
+                    .map(<[u8]>::to_vec)
+                    .ok_or_else(|| field_err(&field, format!("no committed CRL of {ca:?}")))?,
+                None => l.read(&field, Path::new(r))?,
+            };
+            crls.push(
+                crate::trust::fetch::parse_crl(&bytes)
+                    .map_err(|e| field_err(&field, e.to_string()))?,
+            );
+        }
         Ok(Settings {
+            crls,
             hostname: self.hostname.trim().to_string(),
             profile,
             faults: faults.into_iter().collect(),
@@ -717,5 +739,24 @@ signing = "pki:hisp_good"
             "maildir = \"mail\"\nfaults = [\"bogus\"]",
         ));
         assert!(e.starts_with("faults[0]:"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod example_tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_loads() {
+        let text = include_str!("../../examples/hisp.toml");
+        let s = HispConfig::parse(text)
+            .unwrap()
+            .load(Path::new("/tmp"))
+            .unwrap();
+        assert_eq!(s.addresses.len(), 2);
+        assert!(s.tls.is_some());
+        assert_eq!(s.static_routes.len(), 1);
+        assert!(s.dns_server.is_some());
+        assert_eq!(s.certificates.len(), 2);
     }
 }

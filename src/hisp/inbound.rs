@@ -150,7 +150,7 @@ async fn check_trust(
             signer.clone(),
             supplied.to_vec(),
             recipient.incoming_anchors.clone(),
-            Vec::new(),
+            core.settings.crls.clone(),
             now,
             options,
         )
@@ -163,7 +163,13 @@ async fn check_trust(
                     || (code == 605 && faults.on(Fault::IgnoreRevocation))
             };
             let fails: Vec<_> = report.failures().collect();
-            let forgivable = !fails.is_empty() && fails.iter().all(|c| forgiven(c.code));
+            // VC-601 also summarises "no candidate validated"; when candidates reached an
+            // anchor, the other findings say why, and those decide.
+            let reached_anchor = report.candidates_tried > 0;
+            let forgivable = fails.iter().any(|c| forgiven(c.code))
+                && fails
+                    .iter()
+                    .all(|c| forgiven(c.code) || (c.code == 601 && reached_anchor));
             if !forgivable {
                 let detail = if fails.is_empty() {
                     "no path to an anchor".to_string()

@@ -361,7 +361,7 @@ async fn choose(
             c.clone(),
             Vec::new(),
             sender.outgoing_anchors.clone(),
-            Vec::new(),
+            core.settings.crls.clone(),
             OffsetDateTime::now_utc(),
             options.clone(),
         )

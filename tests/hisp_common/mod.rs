@@ -42,6 +42,7 @@ maildir = "{maildir}"
 audit_log = "{audit}"
 faults = [{faults}]
 tls = "pki:tls_sut"
+crls = ["pki:direct.test_ca_root"]
 
 [listen]
 backbone = "127.0.0.1:0"
@@ -215,6 +216,20 @@ pub fn openssl_direct(
     from: &str,
     to: &str,
 ) -> PathBuf {
+    openssl_direct_tampered(dir, inner, signer, recipient, from, to, None)
+}
+
+/// As `openssl_direct`, replacing `tamper.0` by `tamper.1` in the signed entity after signing
+/// (a signature that no longer verifies).
+pub fn openssl_direct_tampered(
+    dir: &Path,
+    inner: &str,
+    signer: &str,
+    recipient: &str,
+    from: &str,
+    to: &str,
+    tamper: Option<(&str, &str)>,
+) -> PathBuf {
     let wrapped = dir.join("wrapped.eml");
     std::fs::write(
         &wrapped,
@@ -231,6 +246,11 @@ pub fn openssl_direct(
         .arg(key_pem(signer))
         .arg("-out")
         .arg(&signed));
+    if let Some((a, b)) = tamper {
+        let text = std::fs::read_to_string(&signed).expect("read signed");
+        assert!(text.contains(a), "nothing to tamper with");
+        std::fs::write(&signed, text.replace(a, b)).expect("write");
+    }
     let enc = dir.join("enc.eml");
     run(Command::new("openssl")
         .args(["cms", "-encrypt", "-aes128", "-in"])
@@ -408,6 +428,7 @@ maildir = "{maildir}"
 audit_log = "{audit}"
 faults = [{faults}]
 tls = "pki:tls_hisp"
+crls = ["pki:direct.test_ca_root"]
 
 [listen]
 backbone = "127.0.0.1:0"
