@@ -70,6 +70,8 @@ pub struct ResolverConfig {
     /// Domain (or host) → `ADDR:PORT` overrides that bypass DNS.
     #[serde(default, rename = "static")]
     pub statics: BTreeMap<String, String>,
+    /// Port of the SMTP servers that MX and A lookups find (25 in the field).
+    pub smtp_port: Option<u16>,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -247,6 +249,7 @@ pub struct Settings {
     pub tls_client_roots: Vec<Vec<u8>>,
     pub dns_server: Option<SocketAddr>,
     pub static_routes: BTreeMap<String, SocketAddr>,
+    pub smtp_port: u16,
     pub timeouts: TimeoutConfig,
     pub limits: LimitConfig,
     pub domains: Vec<String>,
@@ -672,6 +675,7 @@ impl HispConfig {
             tls_client_roots,
             dns_server,
             static_routes,
+            smtp_port: self.resolver.smtp_port.unwrap_or(25),
             timeouts: self.timeouts.clone(),
             limits: self.limits.clone(),
             domains,

@@ -91,6 +91,7 @@ pub enum DeliveryError {
 pub struct Router {
     statics: BTreeMap<String, SocketAddr>,
     resolver: Option<TokioResolver>,
+    smtp_port: u16,
 }
 
 impl Router {
@@ -114,6 +115,7 @@ impl Router {
         Router {
             statics: settings.static_routes.clone(),
             resolver,
+            smtp_port: settings.smtp_port,
         }
     }
 
@@ -160,7 +162,10 @@ impl Router {
             if let Ok(l) = resolver.ipv4_lookup(format!("{host}.").as_str()).await {
                 for r in l.answers() {
                     if let RData::A(a) = &r.data {
-                        out.push((SocketAddr::new(std::net::IpAddr::V4(a.0), 25), host.clone()));
+                        out.push((
+                            SocketAddr::new(std::net::IpAddr::V4(a.0), self.smtp_port),
+                            host.clone(),
+                        ));
                     }
                 }
             }
