@@ -305,3 +305,53 @@ async fn idle_session_times_out_with_421() {
     assert!(text.contains("421 4.4.2"), "{text}");
     hisp.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pop3_states_and_errors() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let hisp = Hisp::start(settings(&sut_toml(dir.path(), &[], &[])))
+        .await
+        .expect("start");
+    let tcp = tokio::net::TcpStream::connect(hisp.pop3.unwrap())
+        .await
+        .unwrap();
+    let (r, mut w) = tcp.into_split();
+    let mut r = BufReader::new(r);
+    let mut say = async |cmd: &str| -> String {
+        if !cmd.is_empty() {
+            w.write_all(format!("{cmd}\r\n").as_bytes()).await.unwrap();
+        }
+        let mut l = String::new();
+        tokio::time::timeout(WINDOW, r.read_line(&mut l))
+            .await
+            .unwrap()
+            .unwrap();
+        l
+    };
+    assert!(say("").await.starts_with("+OK"));
+    assert!(say("STAT").await.starts_with("-ERR"), "STAT before login");
+    assert!(
+        say("PASS secret").await.starts_with("-ERR"),
+        "PASS before USER"
+    );
+    assert!(
+        say("USER recipient@sut.direct.test")
+            .await
+            .starts_with("+OK")
+    );
+    assert!(say("PASS wrong").await.starts_with("-ERR"), "bad password");
+    assert!(
+        say("USER recipient@sut.direct.test")
+            .await
+            .starts_with("+OK")
+    );
+    assert!(say("PASS secret").await.starts_with("+OK"));
+    assert_eq!(say("STAT").await, "+OK 0 0\r\n");
+    assert!(say("RETR 1").await.starts_with("-ERR"), "no such message");
+    assert!(say("DELE x").await.starts_with("-ERR"));
+    assert!(say("BOGUS").await.starts_with("-ERR"));
+    assert!(say("NOOP").await.starts_with("+OK"));
+    assert!(say("QUIT").await.starts_with("+OK"));
+    hisp.shutdown().await;
+}
