@@ -93,6 +93,8 @@ pub struct TimeoutConfig {
     pub tick_ms: u64,
     /// Each AIA or CRL fetch during trust checks (TRUST-05).
     pub trust_fetch_secs: u64,
+    /// The responders' "T_d + δ" (`processdelayeddispatch7`, `processedtimeoutfailure`).
+    pub responder_delay_secs: u64,
 }
 
 impl Default for TimeoutConfig {
@@ -107,6 +109,7 @@ impl Default for TimeoutConfig {
             dispatched_mdn_secs: 3600,
             tick_ms: 1000,
             trust_fetch_secs: 10,
+            responder_delay_secs: 3901,
         }
     }
 }
@@ -138,6 +141,11 @@ pub struct DomainConfig {
     pub incoming_anchors: Vec<String>,
     #[serde(default)]
     pub outgoing_anchors: Vec<String>,
+    /// Serve the responder mailboxes of TEST-CATALOGUE §c.1 on this domain, selected by
+    /// local part (`processedonly5`, `nomdn8`, `delaydispatched<N>`, ...), with the
+    /// domain's credentials and anchors.
+    #[serde(default)]
+    pub responders: bool,
 }
 
 /// A local address (mailbox). Credentials and anchors default to its domain's.
@@ -151,6 +159,8 @@ pub struct AddressConfig {
     pub outgoing_anchors: Option<Vec<String>>,
     /// Edge password (submission AUTH, POP3 PASS); no password: no edge login.
     pub password: Option<String>,
+    /// MDN behaviour of this mailbox (see [`Responder`]); default: the standard rules.
+    pub responder: Option<String>,
 }
 
 /// The file as written.
@@ -216,6 +226,73 @@ pub struct Credential {
     pub chain: Vec<Certificate>,
 }
 
+/// How a mailbox answers with MDNs (TEST-CATALOGUE §c.1 responder mailboxes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Responder {
+    /// Processed; dispatched after delivery when requested (MDN-01, MDN-10).
+    #[default]
+    Standard,
+    /// `processedonly5`: processed only, never dispatched.
+    ProcessedOnly,
+    /// `processeddispatched6`: processed, then dispatched (extension field when requested).
+    ProcessedDispatched,
+    /// `processdelayeddispatch7`, `delaydispatched<N>`: processed; dispatched after a delay.
+    DelayedDispatch(Duration),
+    /// `nomdn8`: accepts, never answers.
+    NoMdn,
+    /// `noaddressfailure9`: a failed MDN with a Failure field.
+    Failure,
+    /// `processedfailure`: processed, then failed.
+    ProcessedFailure,
+    /// `processedtimeoutfailure`: processed; failed after a delay.
+    ProcessedTimeoutFailure(Duration),
+    /// `errordisposition`: processed, then a failure with the legacy `error` type.
+    ErrorDisposition,
+    /// `dupdispatched`: processed, then the same dispatched MDN twice.
+    DupDispatched,
+}
+
+impl Responder {
+    /// By configured name (`processed-only`, `delayed-dispatch:30`, ...) or by catalogue
+    /// local part (`processedonly5`, `delaydispatched30`, ...). `delay` is T_d + δ.
+    pub fn parse(name: &str, delay: Duration) -> Option<Self> {
+        let n = name.trim().to_ascii_lowercase();
+        let secs = |v: &str| v.parse::<u64>().ok().map(Duration::from_secs);
+        Some(match n.as_str() {
+            "standard" => Responder::Standard,
+            "processed-only" | "processedonly5" => Responder::ProcessedOnly,
+            "processed-dispatched" | "processeddispatched6" => Responder::ProcessedDispatched,
+            "delayed-dispatch" | "processdelayeddispatch7" => Responder::DelayedDispatch(delay),
+            "no-mdn" | "nomdn8" => Responder::NoMdn,
+            "failure" | "noaddressfailure9" => Responder::Failure,
+            "processed-failure" | "processedfailure" => Responder::ProcessedFailure,
+            "processed-timeout-failure" | "processedtimeoutfailure" => {
+                Responder::ProcessedTimeoutFailure(delay)
+            }
+            "error-disposition" | "errordisposition" => Responder::ErrorDisposition,
+            "dup-dispatched" | "dupdispatched" => Responder::DupDispatched,
+            other => {
+                if let Some(v) = other.strip_prefix("delayed-dispatch:") {
+                    Responder::DelayedDispatch(secs(v)?)
+                } else if let Some(v) = other.strip_prefix("delaydispatched") {
+                    Responder::DelayedDispatch(secs(v)?)
+                } else {
+                    return None;
+                }
+            }
+        })
+    }
+}
+
+/// A local domain's defaults, kept for responder mailboxes made up on demand.
+#[derive(Clone, Debug)]
+pub struct LocalDomain {
+    pub name: String,
+    pub responders: bool,
+    pub incoming_anchors: Vec<TrustAnchor>,
+    pub outgoing_anchors: Vec<TrustAnchor>,
+}
+
 /// A local address, resolved.
 #[derive(Clone, Debug)]
 pub struct LocalAddress {
@@ -225,6 +302,7 @@ pub struct LocalAddress {
     pub incoming_anchors: Vec<TrustAnchor>,
     pub outgoing_anchors: Vec<TrustAnchor>,
     pub password: Option<String>,
+    pub responder: Responder,
 }
 
 /// A TLS identity in DER.
@@ -258,6 +336,7 @@ pub struct Settings {
     pub domain_credentials: BTreeMap<String, (Credential, Credential)>,
     pub certificates: BTreeMap<String, Vec<Certificate>>,
     pub crls: Vec<x509_cert::crl::CertificateList>,
+    pub local_domains: Vec<LocalDomain>,
 }
 
 impl Settings {
@@ -270,6 +349,31 @@ impl Settings {
         self.addresses
             .iter()
             .find(|a| a.address.eq_ignore_ascii_case(address.trim()))
+    }
+
+    /// A local mailbox: a configured address, or a responder mailbox of a domain that
+    /// serves them (made up from the domain's credentials and anchors).
+    pub fn mailbox(&self, address: &str) -> Option<LocalAddress> {
+        if let Some(a) = self.address(address) {
+            return Some(a.clone());
+        }
+        let (local, domain) = address.trim().rsplit_once('@')?;
+        let d = self
+            .local_domains
+            .iter()
+            .find(|d| d.responders && d.name.eq_ignore_ascii_case(domain))?;
+        let delay = Duration::from_secs(self.timeouts.responder_delay_secs);
+        let responder = Responder::parse(local, delay)?;
+        let (signing, encryption) = self.domain_credentials.get(&d.name)?.clone();
+        Some(LocalAddress {
+            address: address.trim().to_string(),
+            signing,
+            encryption,
+            incoming_anchors: d.incoming_anchors.clone(),
+            outgoing_anchors: d.outgoing_anchors.clone(),
+            password: None,
+            responder,
+        })
     }
 
     pub fn is_local_domain(&self, domain: &str) -> bool {
@@ -521,6 +625,7 @@ impl HispConfig {
         }
 
         let mut domains: Vec<String> = Vec::new();
+        let mut local_domains: Vec<LocalDomain> = Vec::new();
         let mut domain_credentials = BTreeMap::new();
         let mut domain_anchors: BTreeMap<String, (Vec<TrustAnchor>, Vec<TrustAnchor>)> =
             BTreeMap::new();
@@ -560,6 +665,24 @@ impl HispConfig {
             }
             let inc = l.anchors(&format!("{field}.incoming_anchors"), &d.incoming_anchors)?;
             let out = l.anchors(&format!("{field}.outgoing_anchors"), &d.outgoing_anchors)?;
+            if d.responders && !domain_credentials.contains_key(&name) {
+                return Err(field_err(
+                    format!("{field}.responders"),
+                    "responder mailboxes need the domain's signing credential",
+                ));
+            }
+            if d.responders && inc.is_empty() {
+                return Err(field_err(
+                    format!("{field}.responders"),
+                    "responder mailboxes need the domain's incoming_anchors",
+                ));
+            }
+            local_domains.push(LocalDomain {
+                name: name.clone(),
+                responders: d.responders,
+                incoming_anchors: inc.clone(),
+                outgoing_anchors: out.clone(),
+            });
             domain_anchors.insert(name.clone(), (inc, out));
             domains.push(name);
         }
@@ -625,7 +748,18 @@ impl HispConfig {
                     "no incoming anchors here or on its [[domain]]: nothing could be received",
                 ));
             }
+            let delay = Duration::from_secs(self.timeouts.responder_delay_secs);
+            let responder = match &a.responder {
+                None => Responder::Standard,
+                Some(r) => Responder::parse(r, delay).ok_or_else(|| {
+                    field_err(
+                        format!("{field}.responder"),
+                        format!("{r:?} is not a responder behaviour"),
+                    )
+                })?,
+            };
             addresses.push(LocalAddress {
+                responder,
                 address,
                 signing,
                 encryption,
@@ -662,6 +796,7 @@ impl HispConfig {
             );
         }
         Ok(Settings {
+            local_domains,
             crls,
             hostname: self.hostname.trim().to_string(),
             profile,

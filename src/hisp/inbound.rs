@@ -313,10 +313,10 @@ pub async fn receive(core: &Arc<Core>, env: Envelope) -> Reply {
                 .is_some_and(|v| v.to_ascii_lowercase().contains(&r.to_ascii_lowercase()))
         })
     };
-    let mut accepted: Vec<&LocalAddress> = Vec::new();
-    let mut untrusted: Vec<(&LocalAddress, Refusal)> = Vec::new();
+    let mut accepted: Vec<LocalAddress> = Vec::new();
+    let mut untrusted: Vec<(LocalAddress, Refusal)> = Vec::new();
     for r in &env.recipients {
-        let Some(local) = core.settings.address(r) else {
+        let Some(local) = core.settings.mailbox(r) else {
             continue;
         };
         if opened.wrapped && !named(r) {
@@ -330,7 +330,7 @@ pub async fn receive(core: &Arc<Core>, env: Envelope) -> Reply {
             );
             continue;
         }
-        match check_trust(core, &signer, &opened.signature.certificates, &from, local).await {
+        match check_trust(core, &signer, &opened.signature.certificates, &from, &local).await {
             Ok(()) => accepted.push(local),
             Err(refusal) => {
                 refuse(
@@ -354,7 +354,7 @@ pub async fn receive(core: &Arc<Core>, env: Envelope) -> Reply {
                 super::notify::spawn_mdn(
                     core,
                     orig.clone(),
-                    (*local).clone(),
+                    local.clone(),
                     DispositionKind::Processed,
                     Some(signer.clone()),
                     None,
