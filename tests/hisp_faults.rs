@@ -465,3 +465,66 @@ async fn plain_auth_without_tls() {
     let t = submit(&broken, "recipient@sut.direct.test", false, "secret");
     assert!(t.contains("235 2.7.0") && t.contains("Queued"), "{t}");
 }
+
+/// Submits to `to` through a HISP whose static source knows domain1's certificates (DCDT
+/// layout: D1_valA address-bound valid, D5_invA address-bound expired, D2_valB domain-bound
+/// valid); returns what reached domain1's sink.
+async fn domain1_case(faults: &[&str], to: &str) -> (Vec<Captured>, HispHandle) {
+    let dir = tempfile::tempdir().unwrap();
+    let (sink_addr, captured) = sink().await;
+    let text = hisp_toml(dir.path(), &[("domain1.direct.test", sink_addr)], faults).replace(
+        "[certificates]",
+        "[certificates]\n\"d1@domain1.direct.test\" = [\"pki:D1_valA\"]\n\"d5@domain1.direct.test\" = [\"pki:D5_invA\"]\n\"domain1.direct.test\" = [\"pki:D2_valB\"]",
+    );
+    let hisp = Hisp::start(settings(&text)).await.expect("start");
+    let o = Outbound {
+        hisp,
+        captured,
+        dir,
+    };
+    let t = submit(&o, to, true, "secret");
+    assert!(t.contains("Queued"), "{t}");
+    o.hisp
+        .wait_for(
+            |e| matches!(e, HispEvent::Sent { .. } | HispEvent::DeliveryFailed { .. }),
+            WINDOW,
+        )
+        .await
+        .expect("an outcome");
+    let got = o.captured.lock().unwrap().clone();
+    (got, o.hisp)
+}
+
+fn opens_with(c: &Captured, name: &str) -> bool {
+    direct_conformance::smime::open(&c.data, &key(name), None).is_ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fallback_to_domain_after_invalid() {
+    let (got, hisp) = domain1_case(&[], "d5@domain1.direct.test").await;
+    assert!(got.is_empty(), "no fallback to D2_valB (DISC-16)");
+    assert!(
+        hisp.events()
+            .iter()
+            .any(|e| matches!(e, HispEvent::DeliveryFailed { .. }))
+    );
+    let (got, _) = domain1_case(
+        &["fallback-to-domain-after-invalid"],
+        "d5@domain1.direct.test",
+    )
+    .await;
+    assert_eq!(got.len(), 1);
+    assert!(opens_with(&got[0], "D2_valB"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn domain_bound_before_address_bound() {
+    let (got, _) = domain1_case(&[], "d1@domain1.direct.test").await;
+    assert!(opens_with(&got[0], "D1_valA") && !opens_with(&got[0], "D2_valB"));
+    let (got, _) = domain1_case(
+        &["domain-bound-before-address-bound"],
+        "d1@domain1.direct.test",
+    )
+    .await;
+    assert!(opens_with(&got[0], "D2_valB") && !opens_with(&got[0], "D1_valA"));
+}
