@@ -355,3 +355,54 @@ async fn pop3_states_and_errors() {
     assert!(say("QUIT").await.starts_with("+OK"));
     hisp.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrapped_message_goes_only_to_recipients_its_signed_header_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sink_addr, _captured) = sink().await;
+    let s = settings(&sut_toml(
+        dir.path(),
+        &[("hisp.direct.test", sink_addr)],
+        &[],
+    ));
+    let hisp = Hisp::start(s).await.expect("start");
+    let inner = plain_message(
+        "sender@hisp.direct.test",
+        "someone-else@sut.direct.test",
+        "<msg16@hisp.direct.test>",
+        "routing tamper",
+        false,
+    );
+    let enc = openssl_direct(
+        dir.path(),
+        &inner,
+        "hisp_sender",
+        "sut_recipient",
+        "sender@hisp.direct.test",
+        "recipient@sut.direct.test",
+    );
+    let out = swaks(
+        hisp.backbone.unwrap(),
+        "sender@hisp.direct.test",
+        "recipient@sut.direct.test",
+        &enc,
+        &[],
+    );
+    let t = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(t.contains("554 5.7.1"), "{t}");
+    let r = hisp
+        .wait_for(|e| matches!(e, HispEvent::Rejected { .. }), WINDOW)
+        .await
+        .expect("rejected");
+    let HispEvent::Rejected { reason, .. } = r else {
+        unreachable!()
+    };
+    assert!(reason.contains("MSG-16"), "{reason}");
+    assert!(
+        !hisp
+            .events()
+            .iter()
+            .any(|e| matches!(e, HispEvent::Delivered { .. }))
+    );
+    hisp.shutdown().await;
+}

@@ -89,6 +89,28 @@ pub fn first_address(value: &str) -> Option<String> {
     addr.contains('@').then(|| addr.to_string())
 }
 
+/// The addr-specs of an address-list header value (commas inside quotes or angle brackets
+/// do not split).
+pub fn address_list(value: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut quoted, mut angle, mut start) = (false, false, 0);
+    let bytes = value.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'<' if !quoted => angle = true,
+            b'>' if !quoted => angle = false,
+            b',' if !quoted && !angle => {
+                out.extend(first_address(&value[start..i]));
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.extend(first_address(&value[start..]));
+    out
+}
+
 fn header(message: &[u8], name: &str) -> Option<String> {
     crate::smime::entity::header_text(message, name)
 }
@@ -307,11 +329,15 @@ pub async fn receive(core: &Arc<Core>, env: Envelope) -> Reply {
     };
 
     // MSG-16: a wrapped message goes only to recipients its signed header names.
+    let named_addresses: Vec<String> = ["To", "Cc"]
+        .iter()
+        .filter_map(|h| header(&message, h))
+        .flat_map(|v| address_list(&v))
+        .collect();
     let named = |r: &str| {
-        ["To", "Cc"].iter().any(|h| {
-            header(&message, h)
-                .is_some_and(|v| v.to_ascii_lowercase().contains(&r.to_ascii_lowercase()))
-        })
+        named_addresses
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(r.trim()))
     };
     let mut accepted: Vec<LocalAddress> = Vec::new();
     let mut untrusted: Vec<(LocalAddress, Refusal)> = Vec::new();
@@ -376,7 +402,18 @@ pub async fn receive(core: &Arc<Core>, env: Envelope) -> Reply {
         if is_notification && !notification_wanted(core, &message) {
             continue;
         }
-        match core.maildir.deliver(&local.address, &message) {
+        // Trace fields a delivering SMTP server adds (RFC 5321 §4.4).
+        let mut stored_message = format!(
+            "Return-Path: <{}>\r\nReceived: from [{}] by {} with ESMTP for <{}>; {}\r\n",
+            env.mail_from,
+            env.peer.ip(),
+            core.settings.hostname,
+            local.address,
+            rfc5322_now()
+        )
+        .into_bytes();
+        stored_message.extend_from_slice(&message);
+        match core.maildir.deliver(&local.address, &stored_message) {
             Ok(stored) => {
                 delivered += 1;
                 let mut e = AuditEvent::new(
@@ -450,6 +487,13 @@ fn notification_wanted(core: &Arc<Core>, message: &[u8]) -> bool {
     !suppressed
 }
 
+fn rfc5322_now() -> String {
+    let f = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] +0000"
+    );
+    OffsetDateTime::now_utc().format(&f).unwrap_or_default()
+}
+
 pub fn sha256_hex(data: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(data)
@@ -470,5 +514,9 @@ mod tests {
         );
         assert_eq!(first_address(" a@x.test ").as_deref(), Some("a@x.test"));
         assert_eq!(first_address("undisclosed"), None);
+        assert_eq!(
+            address_list("\"Doe, J\" <j@x.test>, k@y.test,  <l@z.test>"),
+            vec!["j@x.test", "k@y.test", "l@z.test"]
+        );
     }
 }
