@@ -406,3 +406,53 @@ async fn wrapped_message_goes_only_to_recipients_its_signed_header_names() {
     );
     hisp.shutdown().await;
 }
+
+/// MDN-12: trust passed but the mailbox cannot be written: processed, then failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mailbox_failure_after_processed_sends_failed_mdn() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sink_addr, captured) = sink().await;
+    let s = settings(&sut_toml(
+        dir.path(),
+        &[("hisp.direct.test", sink_addr)],
+        &[],
+    ));
+    // A file where the recipient's Maildir folder should be.
+    std::fs::create_dir_all(dir.path().join("maildir")).unwrap();
+    std::fs::write(
+        dir.path().join("maildir").join("recipient@sut.direct.test"),
+        b"not a folder",
+    )
+    .unwrap();
+    let hisp = Hisp::start(s).await.expect("start");
+    let inner = plain_message(
+        "sender@hisp.direct.test",
+        "recipient@sut.direct.test",
+        "<mdn12@hisp.direct.test>",
+        "mailbox broken",
+        true,
+    );
+    let enc = openssl_direct(
+        dir.path(),
+        &inner,
+        "hisp_sender",
+        "sut_recipient",
+        "sender@hisp.direct.test",
+        "recipient@sut.direct.test",
+    );
+    let _ = swaks(
+        hisp.backbone.unwrap(),
+        "sender@hisp.direct.test",
+        "recipient@sut.direct.test",
+        &enc,
+        &[],
+    );
+    let got = sink_wait(&captured, 2, WINDOW).await;
+    assert_eq!(got.len(), 2);
+    let last = openssl_open(dir.path(), &got[1].data, "hisp_sender").to_ascii_lowercase();
+    assert!(last.contains("; failed"), "{last}");
+    assert!(last.contains("failure:"), "{last}");
+    let first = openssl_open(dir.path(), &got[0].data, "hisp_sender").to_ascii_lowercase();
+    assert!(first.contains("; processed"), "{first}");
+    hisp.shutdown().await;
+}
