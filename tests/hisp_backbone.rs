@@ -456,3 +456,62 @@ async fn mailbox_failure_after_processed_sends_failed_mdn() {
     assert!(first.contains("; processed"), "{first}");
     hisp.shutdown().await;
 }
+
+/// MSG-01 and undecryptable mail: refused, logged, never answered with an MDN.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_and_undecryptable_messages_are_refused_without_mdn() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sink_addr, captured) = sink().await;
+    let s = settings(&sut_toml(
+        dir.path(),
+        &[("hisp.direct.test", sink_addr)],
+        &[],
+    ));
+    let hisp = Hisp::start(s).await.expect("start");
+    let plain = plain_message(
+        "sender@hisp.direct.test",
+        "recipient@sut.direct.test",
+        "<plain@hisp.direct.test>",
+        "in clear",
+        true,
+    );
+    let data = format!("{plain}.\r\n");
+    let r = smtp_script(
+        hisp.backbone.unwrap(),
+        &[
+            b"EHLO c\r\n",
+            b"MAIL FROM:<sender@hisp.direct.test>\r\n",
+            b"RCPT TO:<recipient@sut.direct.test>\r\n",
+            b"DATA\r\n",
+            data.as_bytes(),
+        ],
+    )
+    .await;
+    assert!(
+        r[5].starts_with("554 5.7.5") && r[5].contains("MSG-01"),
+        "{r:?}"
+    );
+    // Encrypted for somebody else (good@hisp.direct.test): no local key opens it.
+    let enc = openssl_direct(
+        dir.path(),
+        &plain,
+        "hisp_sender",
+        "hisp_good",
+        "sender@hisp.direct.test",
+        "recipient@sut.direct.test",
+    );
+    let out = swaks(
+        hisp.backbone.unwrap(),
+        "sender@hisp.direct.test",
+        "recipient@sut.direct.test",
+        &enc,
+        &[],
+    );
+    let t = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(t.contains("554 5.7.5") && t.contains("no local key"), "{t}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(captured.lock().unwrap().is_empty(), "no MDN (MDN-03)");
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    assert_eq!(audit.matches("incoming.rejected").count(), 2, "{audit}");
+    hisp.shutdown().await;
+}

@@ -340,10 +340,6 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn secs(&self, s: u64) -> Duration {
-        Duration::from_secs(s)
-    }
-
     /// The local address, compared case-insensitively (MSG-19).
     pub fn address(&self, address: &str) -> Option<&LocalAddress> {
         self.addresses

@@ -59,16 +59,18 @@ async fn open_with_any(core: &Arc<Core>, raw: Vec<u8>) -> Result<OpenedMessage, 
         .into_iter()
         .cloned()
         .collect();
+    let mt = crate::smime::entity::media_type(&raw);
+    if !(mt.is("application", "pkcs7-mime") || mt.is("application", "x-pkcs7-mime")) {
+        return Err(Refusal::NotSmime(format!(
+            "outer content type is {}",
+            mt.essence()
+        )));
+    }
     let job = tokio::task::spawn_blocking(move || {
         let mut last = String::from("no keys");
         for c in &creds {
             match crate::smime::open(&raw, &c.key, Some(&c.certificate)) {
                 Ok(m) => return Ok(m),
-                Err(crate::smime::SmimeError::Mime(m))
-                    if m.contains("not application/pkcs7-mime") =>
-                {
-                    return Err(Refusal::NotSmime(m));
-                }
                 Err(e) => last = e.to_string(),
             }
         }

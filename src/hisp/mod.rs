@@ -239,10 +239,6 @@ impl Core {
     pub fn principal(&self) -> &str {
         &self.settings.hostname
     }
-
-    pub fn timeout(&self, secs: u64) -> Duration {
-        Duration::from_secs(secs)
-    }
 }
 
 /// The running HISP.

@@ -264,8 +264,7 @@ async fn deliver_domain(
             opts.tls = Some((core.connector.clone(), name));
             let mut result = smtp_client::send(addr, &opts, from, rcpts, data).await;
             if let Err(e) = &result
-                && !e.is_permanent()
-                && e.to_string().contains("TLS")
+                && e.is_tls_failure()
             {
                 // Opportunistic TLS: a failed handshake falls back to plain once.
                 result = smtp_client::send(addr, &options, from, rcpts, data).await;
