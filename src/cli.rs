@@ -34,10 +34,7 @@ enum Command {
     /// Validate captured Direct messages against the numbered check catalogue.
     Validate(direct_conformance::validate::ValidateArgs),
     /// Serve the discovery world (DNS, LDAP, HTTP) and the reference HISP.
-    Serve {
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-        rest: Vec<String>,
-    },
+    Serve(ServeArgs),
     /// (Re)generate the test PKI: CAs, leaf credentials of every profile, CRLs, PKCS#12 bundles.
     Certs {
         /// Where to write the set.
@@ -87,7 +84,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Run { .. } => not_built("run", "the conformance suite (issue 6)"),
         Command::Validate(args) => validate(&args),
-        Command::Serve { .. } => not_built("serve", "the discovery world (issue 4)"),
+        Command::Serve(args) => serve(&args),
         Command::Faults => {
             use std::io::Write;
             let _ = write!(
@@ -179,4 +176,85 @@ fn certs(out: PathBuf, epoch: Option<String>, spec: Option<PathBuf>) -> anyhow::
         pki::PKCS12_PASSWORD
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// DNS server address, UDP and TCP on the same port.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:10053")]
+    dns: std::net::SocketAddr,
+    /// Move every LDAP server by N - 10389 (L1 on N, L2 on N+1000, …); 0: free ports.
+    /// Default: the catalogue's ports 10389…18389.
+    #[arg(long, value_name = "N")]
+    ldap_base_port: Option<u16>,
+    /// PKI HTTP server; the certificates' CRL and AIA URLs name port 10080.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:10080")]
+    http: std::net::SocketAddr,
+    /// The address every A record points to; LDAP servers listen on it.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    bind: std::net::IpAddr,
+    /// Print every case with its address and expected certificate, then exit.
+    #[arg(long)]
+    list: bool,
+    /// Do not print each DNS query, LDAP operation and HTTP request as it happens.
+    #[arg(long)]
+    quiet: bool,
+    /// Use this fixture instead of the embedded one (same format as src/env/fixture.toml).
+    #[arg(long, value_name = "FILE")]
+    fixture: Option<PathBuf>,
+}
+
+/// `serve`: runs the mock discovery world until Ctrl-C.
+fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    use direct_conformance::env::{Fixture, World, WorldConfig};
+    let fixture = match &args.fixture {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("--fixture {}: {e}", path.display()))?;
+            Fixture::parse(&text)
+                .map_err(|e| anyhow::anyhow!("--fixture {}: {e}", path.display()))?
+        }
+        None => Fixture::embedded()?,
+    };
+    if args.list {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        for c in &fixture.cases {
+            // A closed pipe (`| head`) ends the listing quietly.
+            if writeln!(
+                out,
+                "{:<4} {:<34} {:<22} {}",
+                c.id,
+                c.address,
+                c.expect.as_deref().unwrap_or("(none)"),
+                c.title
+            )
+            .is_err()
+            {
+                break;
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = WorldConfig {
+        dns: args.dns,
+        ldap_base_port: args.ldap_base_port,
+        http: args.http,
+        bind: args.bind,
+        echo: !args.quiet,
+        fixture: Some(fixture),
+        pki: None,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let world = World::start(config).await?;
+        print!("{}", world.describe());
+        println!("serving {} cases; Ctrl-C stops", world.cases().len());
+        tokio::signal::ctrl_c().await?;
+        println!("stopping");
+        world.shutdown().await;
+        Ok(ExitCode::SUCCESS)
+    })
 }

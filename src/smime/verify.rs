@@ -97,15 +97,7 @@ fn verify(signature: &[u8], detached: Option<&[u8]>) -> Result<SignatureReport, 
             ));
         }
     };
-    let certificates: Vec<Certificate> = sd
-        .certificates
-        .iter()
-        .flat_map(|set| set.0.iter())
-        .filter_map(|c| match c {
-            CertificateChoices::Certificate(cert) => Some(cert.clone()),
-            _ => None,
-        })
-        .collect();
+    let certificates = signed_data_certificates(&sd);
 
     let signers = raw_signer_infos(&sd_der)?
         .into_iter()
@@ -350,4 +342,16 @@ fn pkcs1v15_scheme(digest: DigestAlgorithm) -> rsa::Pkcs1v15Sign {
             ]),
         },
     }
+}
+
+/// The X.509 certificates a SignedData carries (other certificate formats are skipped).
+pub fn signed_data_certificates(sd: &SignedData) -> Vec<Certificate> {
+    sd.certificates
+        .iter()
+        .flat_map(|set| set.0.iter())
+        .filter_map(|c| match c {
+            CertificateChoices::Certificate(cert) => Some(cert.clone()),
+            _ => None,
+        })
+        .collect()
 }

@@ -11,7 +11,6 @@ use std::io::Read;
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
-use cms::cert::CertificateChoices;
 use cms::content_info::ContentInfo;
 use cms::signed_data::SignedData;
 use const_oid::db::rfc5911;
@@ -235,15 +234,7 @@ fn certs_only(bytes: &[u8]) -> Result<Vec<Certificate>, FetchError> {
     }
     let sd_der = ci.content.to_der().map_err(|e| bad(e.to_string()))?;
     let sd = SignedData::from_der(&sd_der).map_err(|e| bad(e.to_string()))?;
-    let certs: Vec<Certificate> = sd
-        .certificates
-        .iter()
-        .flat_map(|set| set.0.iter())
-        .filter_map(|c| match c {
-            CertificateChoices::Certificate(cert) => Some(cert.clone()),
-            _ => None,
-        })
-        .collect();
+    let certs = crate::smime::verify::signed_data_certificates(&sd);
     if certs.is_empty() {
         return Err(bad("PKCS#7 without certificates".into()));
     }
