@@ -230,6 +230,25 @@ pub fn openssl_direct_tampered(
     to: &str,
     tamper: Option<(&str, &str)>,
 ) -> PathBuf {
+    openssl_direct_algorithms(
+        dir, inner, signer, recipient, from, to, tamper, "sha256", "-aes128",
+    )
+}
+
+/// As `openssl_direct_tampered`, with the digest (`sha1`, `sha256`) and cipher flag
+/// (`-aes128`, `-des3`) chosen.
+#[allow(clippy::too_many_arguments)]
+pub fn openssl_direct_algorithms(
+    dir: &Path,
+    inner: &str,
+    signer: &str,
+    recipient: &str,
+    from: &str,
+    to: &str,
+    tamper: Option<(&str, &str)>,
+    digest: &str,
+    cipher: &str,
+) -> PathBuf {
     let wrapped = dir.join("wrapped.eml");
     std::fs::write(
         &wrapped,
@@ -238,7 +257,7 @@ pub fn openssl_direct_tampered(
     .expect("write");
     let signed = dir.join("signed.eml");
     run(Command::new("openssl")
-        .args(["cms", "-sign", "-md", "sha256", "-in"])
+        .args(["cms", "-sign", "-md", digest, "-in"])
         .arg(&wrapped)
         .arg("-signer")
         .arg(cert_pem(signer))
@@ -253,7 +272,7 @@ pub fn openssl_direct_tampered(
     }
     let enc = dir.join("enc.eml");
     run(Command::new("openssl")
-        .args(["cms", "-encrypt", "-aes128", "-in"])
+        .args(["cms", "-encrypt", cipher, "-in"])
         .arg(&signed)
         .arg("-from")
         .arg(from)
