@@ -102,6 +102,22 @@ async fn openssl_swaks_message_reaches_pop3_and_yields_processed_mdn() {
     // The session transcript and audit lines are kept.
     let t = hisp.transcripts();
     assert!(t.iter().any(|t| t.text().contains("[TLS established]")));
+    // ... and written out as files (evidence), credentials never in them.
+    let files: Vec<String> = std::fs::read_dir(dir.path().join("transcripts"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(
+        files
+            .iter()
+            .any(|f| f.contains("C: STARTTLS") && f.contains("octets of message data")),
+        "{files:?}"
+    );
+    assert!(
+        files.iter().any(|f| f.contains("C: PASS [hidden]")),
+        "{files:?}"
+    );
+    assert!(!files.iter().any(|f| f.contains("secret")), "{files:?}");
     let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
     assert!(
         audit.contains("incoming.accepted") || audit.contains("accepted"),

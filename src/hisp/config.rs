@@ -178,6 +178,9 @@ pub struct HispConfig {
     pub audit_log: Option<PathBuf>,
     /// The reference PKI folder for `pki:` names (default: the committed set).
     pub pki_dir: Option<PathBuf>,
+    /// Where each finished session's transcript is written as a text file (evidence);
+    /// none: transcripts are kept in memory only (`HispHandle::transcripts`).
+    pub transcript_dir: Option<PathBuf>,
     /// Fault switch names (see `direct-conformance faults`).
     #[serde(default)]
     pub faults: Vec<String>,
@@ -320,6 +323,7 @@ pub struct Settings {
     pub faults: Faults,
     pub maildir: PathBuf,
     pub audit_log: Option<PathBuf>,
+    pub transcript_dir: Option<PathBuf>,
     pub backbone: Option<SocketAddr>,
     pub submission: Option<SocketAddr>,
     pub pop3: Option<SocketAddr>,
@@ -799,6 +803,7 @@ impl HispConfig {
             faults: faults.into_iter().collect(),
             maildir: base.join(&self.maildir),
             audit_log: self.audit_log.as_ref().map(|p| base.join(p)),
+            transcript_dir: self.transcript_dir.as_ref().map(|p| base.join(p)),
             backbone,
             submission,
             pop3,

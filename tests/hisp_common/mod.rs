@@ -39,6 +39,7 @@ pub fn sut_toml(dir: &Path, statics: &[(&str, SocketAddr)], faults: &[&str]) -> 
         r#"
 hostname = "sut.direct.test"
 maildir = "{maildir}"
+transcript_dir = "{transcripts}"
 audit_log = "{audit}"
 faults = [{faults}]
 tls = "pki:tls_sut"
@@ -77,6 +78,7 @@ password = "secret"
 "#,
         maildir = dir.join("maildir").display(),
         audit = dir.join("audit.jsonl").display(),
+        transcripts = dir.join("transcripts").display(),
         faults = faults.join(", "),
         statics = statics.join(", "),
     )
