@@ -180,3 +180,103 @@ async fn two_hisps_exchange_message_and_mdns() {
     a.shutdown().await;
     b.shutdown().await;
 }
+
+/// Timely and reliable across two instances: B's `processedonly5` never dispatches, so A's
+/// tracker times the recipient out and writes one failure DSN to the sender's edge mailbox;
+/// B's `noaddressfailure9` answers with a failed MDN that settles at once (MDN-21).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timely_and_reliable_timeout_and_failure_reach_the_edge() {
+    let dir_a = tempfile::tempdir().unwrap();
+    let dir_b = tempfile::tempdir().unwrap();
+    let probe = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let a_backbone = probe.local_addr().unwrap();
+    drop(probe);
+    let text_b = sut_toml(dir_b.path(), &[("hisp.direct.test", a_backbone)], &[]).replace(
+        "outgoing_anchors = [\"pki:direct.test_ca_root\"]\n",
+        "outgoing_anchors = [\"pki:direct.test_ca_root\"]\nresponders = true\n",
+    );
+    let b = Hisp::start(settings(&text_b)).await.expect("start B");
+    let text_a = hisp_toml(
+        dir_a.path(),
+        &[("sut.direct.test", b.backbone.unwrap())],
+        &[],
+    )
+    .replacen(
+        "backbone = \"127.0.0.1:0\"",
+        &format!("backbone = \"{a_backbone}\""),
+        1,
+    )
+    .replace("dispatched_mdn_secs = 30", "dispatched_mdn_secs = 3")
+    .replace(
+        "[certificates]",
+        "[certificates]\n\"sut.direct.test\" = [\"pki:sut_domain\"]",
+    );
+    let a = Hisp::start(settings(&text_a)).await.expect("start A");
+    for (i, to) in [
+        "processedonly5@sut.direct.test",
+        "noaddressfailure9@sut.direct.test",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let msg = dir_a.path().join(format!("m{i}.eml"));
+        std::fs::write(
+            &msg,
+            plain_message(
+                "sender@hisp.direct.test",
+                to,
+                &format!("<tr-{i}@hisp.direct.test>"),
+                "timely",
+                true,
+            ),
+        )
+        .unwrap();
+        let out = swaks(
+            a.submission.unwrap(),
+            "sender@hisp.direct.test",
+            to,
+            &msg,
+            &[
+                "--tls",
+                "--auth",
+                "PLAIN",
+                "--auth-user",
+                "sender@hisp.direct.test",
+                "--auth-password",
+                "secret",
+            ],
+        );
+        assert!(out.status.success());
+    }
+    let settled = |who: &'static str| move |e: &HispEvent| matches!(e, HispEvent::Settled { recipient, .. } if recipient.starts_with(who));
+    let failed = a
+        .wait_for(settled("noaddressfailure9"), WINDOW)
+        .await
+        .expect("failed MDN settles");
+    let HispEvent::Settled { outcome, .. } = failed else {
+        unreachable!()
+    };
+    assert!(outcome.starts_with("Failed"), "{outcome}");
+    let timed = a
+        .wait_for(settled("processedonly5"), WINDOW)
+        .await
+        .expect("timeout settles");
+    let HispEvent::Settled { outcome, .. } = timed else {
+        unreachable!()
+    };
+    assert!(outcome.contains("TimedOut"), "{outcome}");
+    let dsn = a
+        .wait_for(|e| matches!(e, HispEvent::DsnSent { .. }), WINDOW)
+        .await
+        .expect("timeout DSN");
+    let HispEvent::DsnSent { to, recipients } = dsn else {
+        unreachable!()
+    };
+    assert_eq!(to, "sender@hisp.direct.test");
+    assert_eq!(
+        recipients,
+        vec!["processedonly5@sut.direct.test".to_string()]
+    );
+    a.shutdown().await;
+    b.shutdown().await;
+}

@@ -21,6 +21,8 @@ pub enum Fault {
     DispatchedWithoutRequest,
     MdnForUntrusted,
     EncryptToAllFound,
+    DomainBoundBeforeAddressBound,
+    FallbackToDomainAfterInvalid,
     NoTimeoutDsn,
     NoAudit,
     AuditWithoutRecipient,
@@ -95,6 +97,16 @@ impl Fault {
             Fault::EncryptToAllFound,
             "encrypt-to-all-found",
             "encrypts to every certificate found for a recipient, trusted or not (TRUST-02)",
+        ),
+        (
+            Fault::DomainBoundBeforeAddressBound,
+            "domain-bound-before-address-bound",
+            "prefers a recipient's domain-bound certificates to its address-bound ones (DISC-15)",
+        ),
+        (
+            Fault::FallbackToDomainAfterInvalid,
+            "fallback-to-domain-after-invalid",
+            "falls back to domain-bound certificates when every address-bound one is invalid (DISC-16)",
         ),
         (
             Fault::NoTimeoutDsn,

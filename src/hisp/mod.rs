@@ -215,7 +215,22 @@ impl Core {
         self.notify.notify_waiters();
     }
 
+    /// Keeps a finished session's transcript (and writes it out when configured).
     pub fn transcript(&self, t: Transcript) {
+        if let Some(dir) = &self.settings.transcript_dir {
+            let n = lock(&self.transcripts).len();
+            let name = format!(
+                "{:05}-{}-{}.txt",
+                n,
+                t.door.name(),
+                t.peer.to_string().replace([':', '[', ']'], "_")
+            );
+            let written = std::fs::create_dir_all(dir)
+                .and_then(|()| std::fs::write(dir.join(name), t.text()));
+            if let Err(e) = written {
+                eprintln!("hisp {}: transcript: {e}", self.settings.hostname);
+            }
+        }
         lock(&self.transcripts).push(t);
     }
 
@@ -238,10 +253,6 @@ impl Core {
 
     pub fn principal(&self) -> &str {
         &self.settings.hostname
-    }
-
-    pub fn timeout(&self, secs: u64) -> Duration {
-        Duration::from_secs(secs)
     }
 }
 

@@ -3,6 +3,7 @@
 //! (MDN-12); each a Direct message of its own, sealed to the original sender (MDN-02).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use time::OffsetDateTime;
 use x509_cert::Certificate;
@@ -10,7 +11,7 @@ use x509_cert::Certificate;
 use crate::audit::{AuditEvent, EventKind};
 use crate::mdn::{DispositionKind, MdnSpec, OriginalMessage, build_mdn, new_message_id};
 
-use super::config::LocalAddress;
+use super::config::{LocalAddress, Responder};
 use super::{Core, Fault, HispEvent};
 
 /// Whether `cert` may receive key transport (keyEncipherment, or no keyUsage at all).
@@ -22,8 +23,94 @@ pub fn can_encrypt_to(cert: &Certificate) -> bool {
     }
 }
 
-/// The MDNs after a delivery attempt: processed, then dispatched (if requested) or failed.
-/// Sent in order on one task, so that processed leaves before dispatched.
+/// One MDN of a plan: wait, then send `times` identical copies.
+#[derive(Clone, Debug)]
+struct Step {
+    after: Duration,
+    kind: DispositionKind,
+    failure: Option<String>,
+    times: usize,
+}
+
+fn step(kind: DispositionKind) -> Step {
+    Step {
+        after: Duration::ZERO,
+        kind,
+        failure: None,
+        times: 1,
+    }
+}
+
+/// The MDNs a mailbox sends after a delivery attempt, by its responder behaviour and the
+/// fault switches.
+fn plan(core: &Core, original: &OriginalMessage, r: Responder, delivered: bool) -> Vec<Step> {
+    use DispositionKind::{Dispatched, Error, Failed, Processed};
+    let faults = core.faults();
+    let failed = |text: &str| Step {
+        failure: Some(text.to_string()),
+        ..step(Failed)
+    };
+    let mut steps = match (r, delivered) {
+        (_, false) => vec![
+            step(Processed),
+            failed("the message could not be written to the mailbox"),
+        ],
+        (Responder::Standard, true) => {
+            let mut v = vec![step(Processed)];
+            if original.requested_dispatched || faults.on(Fault::DispatchedWithoutRequest) {
+                v.push(step(Dispatched));
+            }
+            v
+        }
+        (Responder::ProcessedOnly, true) => vec![step(Processed)],
+        (Responder::ProcessedDispatched, true) => vec![step(Processed), step(Dispatched)],
+        (Responder::DelayedDispatch(d), true) => vec![
+            step(Processed),
+            Step {
+                after: d,
+                ..step(Dispatched)
+            },
+        ],
+        (Responder::NoMdn, true) => Vec::new(),
+        (Responder::Failure, true) => vec![failed("no such recipient address")],
+        (Responder::ProcessedFailure, true) => {
+            vec![
+                step(Processed),
+                failed("delivery to the final destination failed"),
+            ]
+        }
+        (Responder::ProcessedTimeoutFailure(d), true) => vec![
+            step(Processed),
+            Step {
+                after: d,
+                ..failed("delivery to the final destination timed out")
+            },
+        ],
+        (Responder::ErrorDisposition, true) => vec![
+            step(Processed),
+            Step {
+                failure: Some("delivery failed (legacy error disposition)".into()),
+                ..step(Error)
+            },
+        ],
+        (Responder::DupDispatched, true) => vec![
+            step(Processed),
+            Step {
+                times: 2,
+                ..step(Dispatched)
+            },
+        ],
+    };
+    steps.retain(|s| match s.kind {
+        Processed => !faults.on(Fault::NoProcessedMdn),
+        Dispatched => !faults.on(Fault::NoDispatchedMdn),
+        _ => true,
+    });
+    steps
+}
+
+/// The MDNs after a delivery attempt (processed, then dispatched or failed as the plan
+/// says), sent in order on one task so that processed leaves first.
 pub fn after_delivery(
     core: &Arc<Core>,
     original: &OriginalMessage,
@@ -31,30 +118,29 @@ pub fn after_delivery(
     signer: &Certificate,
     delivered: bool,
 ) {
-    let faults = core.faults();
-    let mut kinds = Vec::new();
-    if !faults.on(Fault::NoProcessedMdn) {
-        kinds.push(DispositionKind::Processed);
-    }
-    if delivered {
-        let requested = original.requested_dispatched;
-        if (requested || faults.on(Fault::DispatchedWithoutRequest))
-            && !faults.on(Fault::NoDispatchedMdn)
-        {
-            kinds.push(DispositionKind::Dispatched);
-        }
-    } else {
-        kinds.push(DispositionKind::Failed);
+    let steps = plan(core, original, recipient.responder, delivered);
+    if steps.is_empty() {
+        return;
     }
     let core = core.clone();
     let original = original.clone();
     let recipient = recipient.clone();
     let signer = signer.clone();
     tokio::spawn(async move {
-        for kind in kinds {
-            let failure = (kind == DispositionKind::Failed)
-                .then(|| "the message could not be written to the mailbox".to_string());
-            send_mdn(&core, &original, &recipient, kind, Some(&signer), failure).await;
+        for s in steps {
+            if !s.after.is_zero() {
+                tokio::time::sleep(s.after).await;
+            }
+            send_mdn(
+                &core,
+                &original,
+                &recipient,
+                s.kind,
+                Some(&signer),
+                s.failure,
+                s.times,
+            )
+            .await;
         }
     });
 }
@@ -70,7 +156,16 @@ pub fn spawn_mdn(
 ) {
     let core = core.clone();
     tokio::spawn(async move {
-        send_mdn(&core, &original, &recipient, kind, signer.as_ref(), failure).await;
+        send_mdn(
+            &core,
+            &original,
+            &recipient,
+            kind,
+            signer.as_ref(),
+            failure,
+            1,
+        )
+        .await;
     });
 }
 
@@ -82,6 +177,7 @@ pub async fn send_mdn(
     kind: DispositionKind,
     signer: Option<&Certificate>,
     failure: Option<String>,
+    times: usize,
 ) {
     if original.is_notification {
         return; // MDN-04
@@ -147,6 +243,16 @@ pub async fn send_mdn(
             }
         }
     };
+    for _ in 1..times {
+        // Duplicates (the `dupdispatched` responder): the very same MDN again.
+        let _ = super::outbound::deliver(
+            core,
+            &recipient.address,
+            std::slice::from_ref(&to),
+            &payload,
+        )
+        .await;
+    }
     match super::outbound::deliver(
         core,
         &recipient.address,

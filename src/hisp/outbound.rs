@@ -91,6 +91,7 @@ pub enum DeliveryError {
 pub struct Router {
     statics: BTreeMap<String, SocketAddr>,
     resolver: Option<TokioResolver>,
+    smtp_port: u16,
 }
 
 impl Router {
@@ -114,6 +115,7 @@ impl Router {
         Router {
             statics: settings.static_routes.clone(),
             resolver,
+            smtp_port: settings.smtp_port,
         }
     }
 
@@ -160,7 +162,10 @@ impl Router {
             if let Ok(l) = resolver.ipv4_lookup(format!("{host}.").as_str()).await {
                 for r in l.answers() {
                     if let RData::A(a) = &r.data {
-                        out.push((SocketAddr::new(std::net::IpAddr::V4(a.0), 25), host.clone()));
+                        out.push((
+                            SocketAddr::new(std::net::IpAddr::V4(a.0), self.smtp_port),
+                            host.clone(),
+                        ));
                     }
                 }
             }
@@ -259,8 +264,7 @@ async fn deliver_domain(
             opts.tls = Some((core.connector.clone(), name));
             let mut result = smtp_client::send(addr, &opts, from, rcpts, data).await;
             if let Err(e) = &result
-                && !e.is_permanent()
-                && e.to_string().contains("TLS")
+                && e.is_tls_failure()
             {
                 // Opportunistic TLS: a failed handshake falls back to plain once.
                 result = smtp_client::send(addr, &options, from, rcpts, data).await;
@@ -327,51 +331,68 @@ pub async fn submit(core: &Arc<Core>, env: Envelope) -> Reply {
     Reply::new(250, format!("2.0.0 Queued as {id}"))
 }
 
-/// Chooses the certificates to encrypt to for one recipient: the first encryption-capable
-/// candidate that binds the address (else its domain) and chains to an outgoing anchor.
+/// Chooses the certificates to encrypt to for one recipient (DISC-15, DISC-16, TRUST-02):
+/// address-bound certificates first; the valid ones (usable for encryption and chaining to
+/// an outgoing anchor) of the first level that has any are chosen. When address-bound
+/// certificates exist and none is valid, there is no fallback to domain-bound ones.
 async fn choose(
     core: &Arc<Core>,
     sender: &LocalAddress,
     recipient: &str,
 ) -> Result<Vec<Certificate>, String> {
+    let faults = core.faults();
     let found = core.certificates.certificates(recipient).await;
     if found.is_empty() {
         return Err(format!("no certificate found for {recipient}"));
     }
-    if core.faults().on(Fault::EncryptToAllFound) {
+    if faults.on(Fault::EncryptToAllFound) {
         return Ok(found);
     }
-    let mut ranked: Vec<(u8, Certificate)> = found
-        .into_iter()
-        .filter(can_encrypt_to)
-        .filter_map(|c| match crate::trust::binding(&c, recipient) {
-            Binding::Address => Some((0, c)),
-            Binding::Domain => Some((1, c)),
-            _ => None,
-        })
-        .collect();
-    ranked.sort_by_key(|(rank, _)| *rank);
+    let (mut address, mut domain) = (Vec::new(), Vec::new());
+    for c in found {
+        match crate::trust::binding(&c, recipient) {
+            Binding::Address => address.push(c),
+            Binding::Domain => domain.push(c),
+            _ => {}
+        }
+    }
+    let mut levels = vec![address, domain];
+    if faults.on(Fault::DomainBoundBeforeAddressBound) {
+        levels.reverse();
+    }
     let options = PathOptions {
         online: true,
         fetch_timeout: Duration::from_secs(core.settings.timeouts.trust_fetch_secs),
         ..PathOptions::default()
     };
-    for (_, c) in ranked {
-        let report = crate::trust::validate_async(
-            c.clone(),
-            Vec::new(),
-            sender.outgoing_anchors.clone(),
-            Vec::new(),
-            OffsetDateTime::now_utc(),
-            options.clone(),
-        )
-        .await;
-        if report.trusted() {
-            return Ok(vec![c]);
+    for level in levels {
+        if level.is_empty() {
+            continue;
+        }
+        let mut valid = Vec::new();
+        for c in level.into_iter().filter(can_encrypt_to) {
+            let report = crate::trust::validate_async(
+                c.clone(),
+                Vec::new(),
+                sender.outgoing_anchors.clone(),
+                core.settings.crls.clone(),
+                OffsetDateTime::now_utc(),
+                options.clone(),
+            )
+            .await;
+            if report.trusted() {
+                valid.push(c);
+            }
+        }
+        if !valid.is_empty() {
+            return Ok(valid);
+        }
+        if !faults.on(Fault::FallbackToDomainAfterInvalid) {
+            break;
         }
     }
     Err(format!(
-        "no certificate for {recipient} is bound, usable for encryption and trusted (TRUST-02)"
+        "no certificate for {recipient} is bound, usable for encryption and trusted (TRUST-02, DISC-16)"
     ))
 }
 

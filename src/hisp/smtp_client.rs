@@ -34,6 +34,11 @@ pub enum ClientError {
 }
 
 impl ClientError {
+    /// The STARTTLS handshake itself failed (opportunistic TLS may retry in plain).
+    pub fn is_tls_failure(&self) -> bool {
+        matches!(self, ClientError::Line { stage, .. } if *stage == "TLS handshake")
+    }
+
     /// Permanent (5xx) refusals are not retried.
     pub fn is_permanent(&self) -> bool {
         matches!(self, ClientError::Refused { reply_code, .. } if *reply_code >= 500)
