@@ -88,6 +88,19 @@ fn expected(e: &Option<String>) -> BTreeSet<String> {
     e.iter().cloned().collect()
 }
 
+/// Why nothing may be chosen in each negative case (catalogue §a.6, §a.9).
+fn negative_reason(id: &str) -> Option<&'static str> {
+    Some(match id {
+        "D5" | "D6" | "D7" | "D8" => "Expired",
+        "D11" | "D12" | "D13" => "none",
+        "D19" => "NotYetValid",
+        "D20" => "WrongBinding",
+        "D21" => "Untrusted",
+        "D34" => "Revoked",
+        _ => return None,
+    })
+}
+
 fn case<'a>(w: &'a WorldHandle, id: &str) -> &'a direct_conformance::env::CaseSpec {
     w.cases()
         .iter()
@@ -114,6 +127,25 @@ async fn every_discovery_case_chooses_the_expected_certificate() {
             "{:<4} {:<34} want {want:?} got {got:?}\n",
             c.id, c.address
         ));
+        // Negative cases: nothing chosen for the case's own reason, not by accident.
+        if let Some(reason) = negative_reason(&c.id) {
+            let reasons: Vec<String> = r
+                .candidates
+                .iter()
+                .map(|k| format!("{:?}", k.verdict))
+                .collect();
+            let ok = match reason {
+                "none" => r.candidates.is_empty(),
+                _ => !reasons.is_empty() && reasons.iter().all(|v| v.contains(reason)),
+            };
+            if !ok {
+                failures.push(format!(
+                    "{}: expected every candidate dropped as {reason}, got {reasons:?}\n{}",
+                    c.id,
+                    r.explain()
+                ));
+            }
+        }
         if got != want {
             failures.push(format!(
                 "{} ({}): expected {want:?}, got {got:?}\n{}",
@@ -201,6 +233,37 @@ async fn evidence_tcp_retry_crl_aia_ipkix_and_order() {
             r.explain()
         );
     }
+    // D25: the silent server costs one bounded operation timeout, then L5 answers.
+    let started = std::time::Instant::now();
+    let (got, r) = run(&w, "d25@domain17.direct.test", FaultKnobs::default()).await;
+    assert_eq!(got, expected(&Some("D25_valC".into())), "{}", r.explain());
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{}",
+        r.explain()
+    );
+    assert!(
+        r.steps
+            .iter()
+            .any(|s| !s.ok && s.outcome.contains("timeout")),
+        "{}",
+        r.explain()
+    );
+    // D29: the CNAME is followed and named in the evidence.
+    let (_, r) = run(&w, "d29@domain21.direct.test", FaultKnobs::default()).await;
+    assert!(
+        r.explain().contains("CNAME certs.domain21"),
+        "{}",
+        r.explain()
+    );
+    // D10: the unresolvable target is asked for once, then skipped.
+    let (_, r) = run(&w, "d10@domain3.direct.test", FaultKnobs::default()).await;
+    let asked = r
+        .steps
+        .iter()
+        .filter(|s| s.target.to_string() == "DNS A ldap-unavailable.direct.test.")
+        .count();
+    assert_eq!(asked, 1, "{}", r.explain());
     // D5: the dropped candidate is explained.
     let (_, r) = run(&w, "d5@domain1.direct.test", FaultKnobs::default()).await;
     assert!(r.conclusion.contains("DISC-16"), "{}", r.explain());

@@ -1,7 +1,8 @@
 //! The discovery procedure: the four steps of DISC-15 in order, the selection of
 //! [`super::select`], the no-fallback rule of DISC-16, and the fault knobs.
 
-use std::net::SocketAddr;
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 
 use der::Decode;
@@ -32,6 +33,14 @@ impl Raw {
     fn counts(&self) -> bool {
         !matches!(self.der, Err(DropReason::UnsupportedType(_)))
     }
+}
+
+/// What the LDAP steps of one discovery remember: target addresses, and servers that failed
+/// (a dead server is not waited for twice, DISC-11).
+#[derive(Default)]
+struct LdapMemory {
+    addresses: HashMap<String, Vec<IpAddr>>,
+    failed: HashSet<String>,
 }
 
 /// A discovery client for one configuration (one resolver, reused across addresses).
@@ -96,6 +105,7 @@ impl Discoverer {
             ]
         };
         let mut srv: Option<Vec<SrvTarget>> = None;
+        let mut memory = LdapMemory::default();
         for step in order {
             if step.is_address_bound() && addr.local.is_none() {
                 continue;
@@ -109,7 +119,8 @@ impl Discoverer {
                         srv = Some(self.srv_targets(&addr, &mut result).await);
                     }
                     let targets = srv.as_deref().unwrap_or_default();
-                    self.ldap_step(step, &addr, targets, &mut result).await
+                    self.ldap_step(step, &addr, targets, &mut memory, &mut result)
+                        .await
                 }
             };
             let found = raw.iter().any(Raw::counts);
@@ -247,6 +258,7 @@ impl Discoverer {
         step: StepKind,
         addr: &DirectAddress,
         targets: &[SrvTarget],
+        memory: &mut LdapMemory,
         result: &mut DiscoveryResult,
     ) -> Vec<Raw> {
         let mail = if step == StepKind::LdapAddress {
@@ -258,8 +270,22 @@ impl Discoverer {
         let t = &self.config.timeouts;
         for target in targets {
             let label = format!("{}:{}", target.target, target.port);
-            let ips = self.dns.addresses(&target.target, &mut result.steps).await;
+            if memory.failed.contains(&label) {
+                if failover {
+                    continue;
+                }
+                break;
+            }
+            let ips = match memory.addresses.get(&target.target) {
+                Some(ips) => ips.clone(),
+                None => {
+                    let ips = self.dns.addresses(&target.target, &mut result.steps).await;
+                    memory.addresses.insert(target.target.clone(), ips.clone());
+                    ips
+                }
+            };
             let Some(ip) = ips.first() else {
+                memory.failed.insert(label);
                 if failover {
                     continue;
                 }
@@ -291,8 +317,12 @@ impl Discoverer {
                         .collect();
                 }
                 ServerOutcome::Answered(_) => continue,
-                ServerOutcome::Failed if failover => continue,
-                ServerOutcome::Failed => break,
+                ServerOutcome::Failed => {
+                    memory.failed.insert(label);
+                    if !failover {
+                        break;
+                    }
+                }
             }
         }
         Vec::new()
