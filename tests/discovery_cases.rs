@@ -264,6 +264,11 @@ async fn evidence_tcp_retry_crl_aia_ipkix_and_order() {
         .filter(|s| s.target.to_string() == "DNS A ldap-unavailable.direct.test.")
         .count();
     assert_eq!(asked, 1, "{}", r.explain());
+    // A failed CERT lookup (REFUSED outside direct.test) stops discovery: no SRV, no LDAP.
+    let (got, r) = run(&w, "someone@example.org", FaultKnobs::default()).await;
+    assert!(got.is_empty());
+    assert!(r.conclusion.contains("failed"), "{}", r.explain());
+    assert_eq!(r.steps.len(), 1, "{}", r.explain());
     // D5: the dropped candidate is explained.
     let (_, r) = run(&w, "d5@domain1.direct.test", FaultKnobs::default()).await;
     assert!(r.conclusion.contains("DISC-16"), "{}", r.explain());

@@ -112,7 +112,18 @@ impl Discoverer {
             }
             let raw = match step {
                 StepKind::DnsAddress | StepKind::DnsDomain => {
-                    self.dns_step(step, &addr, &mut result).await
+                    match self.dns_step(step, &addr, &mut result).await {
+                        Ok(raw) => raw,
+                        Err(name) => {
+                            // Fail closed: only NXDOMAIN and NODATA mean "none here" (DISC-07);
+                            // after an error, a lower level could hide a certificate that wins.
+                            result.conclusion = format!(
+                                "{step:?}: the CERT lookup of {name} failed; discovery stops \
+                                 rather than fall through to a lower level"
+                            );
+                            return result;
+                        }
+                    }
                 }
                 StepKind::LdapAddress | StepKind::LdapDomain => {
                     if srv.is_none() {
@@ -154,7 +165,7 @@ impl Discoverer {
         step: StepKind,
         addr: &DirectAddress,
         result: &mut DiscoveryResult,
-    ) -> Vec<Raw> {
+    ) -> Result<Vec<Raw>, String> {
         let names = if step == StepKind::DnsAddress {
             addr.address_names()
         } else {
@@ -164,12 +175,14 @@ impl Discoverer {
             Ok(n) => n,
             Err(e) => {
                 result.conclusion = e.to_string();
-                return Vec::new();
+                return Ok(Vec::new());
             }
         };
         for name in names {
-            let Answer::Records(records) = self.dns.cert(&name, &mut result.steps).await else {
-                continue;
+            let records = match self.dns.cert(&name, &mut result.steps).await {
+                Answer::Records(r) => r,
+                Answer::None => continue,
+                Answer::Failed => return Err(name.to_string()),
             };
             let owner = name.to_string();
             let mut raw = Vec::new();
@@ -191,9 +204,9 @@ impl Discoverer {
                 });
             }
             // The first owner spelling that answers is the address-bound RRset.
-            return raw;
+            return Ok(raw);
         }
-        Vec::new()
+        Ok(Vec::new())
     }
 
     /// DISC-04: the record data is a URL; its target is used as if published.
