@@ -273,6 +273,10 @@ async fn evidence_tcp_retry_crl_aia_ipkix_and_order() {
     let (_, r) = run(&w, "d5@domain1.direct.test", FaultKnobs::default()).await;
     assert!(r.conclusion.contains("DISC-16"), "{}", r.explain());
     assert!(r.explain().contains("Expired"), "{}", r.explain());
+    // The result is evidence for reports: it serialises with every step and candidate.
+    let json = serde_json::to_value(&r).expect("json");
+    assert!(json["candidates"][0]["verdict"]["Dropped"]["Expired"].is_string());
+    assert_eq!(json["steps"].as_array().map(Vec::len), Some(r.steps.len()));
     w.shutdown().await;
 }
 

@@ -490,3 +490,13 @@ fn hex_sha256(bytes: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// The reference HISP runs discovery on spawned tasks: the client and its future must be
+/// `Send` (a compile-time check).
+#[allow(dead_code)]
+fn discovery_is_send(d: &Discoverer) {
+    fn is_send<T: Send>(_: T) {}
+    fn is_sync<T: Sync>(_: &T) {}
+    is_sync(d);
+    is_send(d.discover("a@b.test"));
+}
