@@ -56,6 +56,7 @@ fn config(w: &WorldHandle, faults: FaultKnobs) -> DiscoveryConfig {
         ldap_connect: Duration::from_secs(2),
         ldap_operation: Duration::from_secs(2),
         http: Duration::from_secs(5),
+        total: Duration::from_secs(12),
     };
     // The weight-100 server first (D16); the weighted choice itself is tested below.
     c.random = Arc::new(Fixed(u32::MAX));
@@ -269,6 +270,40 @@ async fn evidence_tcp_retry_crl_aia_ipkix_and_order() {
     assert!(got.is_empty());
     assert!(r.conclusion.contains("failed"), "{}", r.explain());
     assert_eq!(r.steps.len(), 1, "{}", r.explain());
+    // IPKIX switched off: the type-4 record is ignored (DISC-03), not "found and invalid".
+    let mut c = config(&w, FaultKnobs::default());
+    c.follow_ipkix = false;
+    let r = Discoverer::new(c)
+        .expect("resolver")
+        .discover("d23@domain15.direct.test")
+        .await;
+    assert!(r.certificates.is_empty());
+    assert_eq!(
+        r.conclusion,
+        "no valid certificate found",
+        "{}",
+        r.explain()
+    );
+    assert!(
+        r.explain().contains("UnsupportedType(4)"),
+        "{}",
+        r.explain()
+    );
+    // The overall bound: the tarpit alone outlasts a 1 s budget.
+    let mut c = config(&w, FaultKnobs::default());
+    c.timeouts.total = Duration::from_secs(1);
+    let started = std::time::Instant::now();
+    let r = Discoverer::new(c)
+        .expect("resolver")
+        .discover("d25@domain17.direct.test")
+        .await;
+    assert!(started.elapsed() < Duration::from_millis(1800));
+    assert!(
+        r.certificates.is_empty() && r.conclusion.contains("gave up"),
+        "{}",
+        r.explain()
+    );
+    assert!(!r.steps.is_empty(), "the evidence so far is kept");
     // D5: the dropped candidate is explained.
     let (_, r) = run(&w, "d5@domain1.direct.test", FaultKnobs::default()).await;
     assert!(r.conclusion.contains("DISC-16"), "{}", r.explain());

@@ -18,7 +18,10 @@ use super::dns::{Answer, Dns, ResolverError};
 use super::fetch::RoutedFetcher;
 use super::ldap::{self, ServerOutcome};
 use super::names::DirectAddress;
-use super::result::{CandidateReport, DiscoveryResult, DropReason, Origin, StepKind, Verdict};
+use super::result::{
+    CandidateReport, DiscoveryResult, DropReason, NetworkStep, Origin, StepKind, StepTarget,
+    Verdict,
+};
 use super::select;
 use super::srv::{SrvTarget, order_targets};
 
@@ -75,16 +78,31 @@ impl Discoverer {
         &self.config
     }
 
+    /// Discovers `address`, within `timeouts.total` overall: past it, discovery gives up with
+    /// the evidence gathered so far and chooses nothing.
     pub async fn discover(&self, address: &str) -> DiscoveryResult {
         let mut result = DiscoveryResult {
             address: address.into(),
             ..DiscoveryResult::default()
         };
+        let total = self.config.timeouts.total;
+        if tokio::time::timeout(total, self.run(address, &mut result))
+            .await
+            .is_err()
+        {
+            result.winning_step = None;
+            result.certificates.clear();
+            result.conclusion = format!("gave up after {total:?} (timeouts.total)");
+        }
+        result
+    }
+
+    async fn run(&self, address: &str, result: &mut DiscoveryResult) {
         let addr = match DirectAddress::parse(address) {
             Ok(a) => a,
             Err(e) => {
                 result.conclusion = e.to_string();
-                return result;
+                return;
             }
         };
         let at = self.config.at.unwrap_or_else(OffsetDateTime::now_utc);
@@ -112,7 +130,7 @@ impl Discoverer {
             }
             let raw = match step {
                 StepKind::DnsAddress | StepKind::DnsDomain => {
-                    match self.dns_step(step, &addr, &mut result).await {
+                    match self.dns_step(step, &addr, result).await {
                         Ok(raw) => raw,
                         Err(name) => {
                             // Fail closed: only NXDOMAIN and NODATA mean "none here" (DISC-07);
@@ -121,21 +139,21 @@ impl Discoverer {
                                 "{step:?}: the CERT lookup of {name} failed; discovery stops \
                                  rather than fall through to a lower level"
                             );
-                            return result;
+                            return;
                         }
                     }
                 }
                 StepKind::LdapAddress | StepKind::LdapDomain => {
                     if srv.is_none() {
-                        srv = Some(self.srv_targets(&addr, &mut result).await);
+                        srv = Some(self.srv_targets(&addr, result).await);
                     }
                     let targets = srv.as_deref().unwrap_or_default();
-                    self.ldap_step(step, &addr, targets, &mut memory, &mut result)
+                    self.ldap_step(step, &addr, targets, &mut memory, result)
                         .await
                 }
             };
             let found = raw.iter().any(Raw::counts);
-            let reports = self.evaluate(raw, step, &addr, at, &mut result).await;
+            let reports = self.evaluate(raw, step, &addr, at, result).await;
             let kept: Vec<Certificate> = reports
                 .iter()
                 .filter(|r| r.kept())
@@ -146,18 +164,17 @@ impl Discoverer {
                 result.conclusion = format!("{} valid certificate(s) from {step:?}", kept.len());
                 result.winning_step = Some(step);
                 result.certificates = kept;
-                return result;
+                return;
             }
             if found && step.is_address_bound() && !faults.fallback_to_domain_after_invalid {
                 result.conclusion = format!(
                     "{step:?} found certificates and none is valid: no fallback to \
                      domain-bound certificates (DISC-16)"
                 );
-                return result;
+                return;
             }
         }
         result.conclusion = "no valid certificate found".into();
-        result
     }
 
     async fn dns_step(
@@ -346,7 +363,7 @@ impl Discoverer {
     async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&RoutedFetcher) -> T + Send + 'static,
-    ) -> (Option<T>, Vec<super::result::NetworkStep>) {
+    ) -> (Option<T>, Vec<NetworkStep>) {
         let options = FetchOptions {
             timeout: self.config.timeouts.http,
             ..FetchOptions::default()
@@ -357,9 +374,7 @@ impl Discoverer {
         let job = tokio::task::spawn_blocking(move || {
             let inner = match HttpFetcher::new(options) {
                 Ok(i) => i,
-                Err(e) => {
-                    return (None, vec![]).with_error(e.to_string());
-                }
+                Err(e) => return (None, vec![client_failed(e.to_string())]),
             };
             let fetcher = RoutedFetcher {
                 inner,
@@ -371,7 +386,8 @@ impl Discoverer {
             let v = f(&fetcher);
             (Some(v), fetcher.take_steps())
         });
-        job.await.unwrap_or((None, Vec::new()))
+        job.await
+            .unwrap_or_else(|e| (None, vec![client_failed(format!("task: {e}"))]))
     }
 
     async fn evaluate(
@@ -466,21 +482,14 @@ impl Discoverer {
     }
 }
 
-trait WithError {
-    fn with_error(self, e: String) -> Self;
-}
-
-impl<T> WithError for (Option<T>, Vec<super::result::NetworkStep>) {
-    /// Records a fetcher that could not be built as a failed step.
-    fn with_error(mut self, e: String) -> Self {
-        self.1.push(super::result::NetworkStep {
-            target: super::result::StepTarget::Http { url: String::new() },
-            server: None,
-            ok: false,
-            outcome: format!("HTTP client: {e}"),
-            duration_ms: 0,
-        });
-        self
+/// A fetcher that could not be built (or a task that died), as a failed step.
+fn client_failed(e: String) -> NetworkStep {
+    NetworkStep {
+        target: StepTarget::Http { url: String::new() },
+        server: None,
+        ok: false,
+        outcome: format!("HTTP client: {e}"),
+        duration_ms: 0,
     }
 }
 
