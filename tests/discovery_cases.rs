@@ -304,6 +304,16 @@ async fn evidence_tcp_retry_crl_aia_ipkix_and_order() {
         r.explain()
     );
     assert!(!r.steps.is_empty(), "the evidence so far is kept");
+    // D15: L1 (priority 0) asked first; D16: L3 (weight 100) asked first.
+    for (id, server) in [("D15", "L1"), ("D16", "L3")] {
+        let (_, r) = run(&w, &case(&w, id).address, FaultKnobs::default()).await;
+        let want = w.ldap_addr(server).map(|a| a.to_string());
+        let first = r.steps.iter().find_map(|s| match &s.target {
+            direct_conformance::discovery::StepTarget::Ldap { .. } => s.server.clone(),
+            _ => None,
+        });
+        assert_eq!(first, want, "{id}\n{}", r.explain());
+    }
     // D5: the dropped candidate is explained.
     let (_, r) = run(&w, "d5@domain1.direct.test", FaultKnobs::default()).await;
     assert!(r.conclusion.contains("DISC-16"), "{}", r.explain());
