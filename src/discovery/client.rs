@@ -78,6 +78,45 @@ impl Discoverer {
         &self.config
     }
 
+    /// The resolver pointed at the configured DNS server (for the hosting checks).
+    pub(super) fn dns(&self) -> &Dns {
+        &self.dns
+    }
+
+    /// Full path reports (VC-6xx facts) for `leaves` to the configured anchors, with AIA and
+    /// CRL fetches routed through the configured DNS server, and the network steps they made.
+    pub(super) async fn path_reports(
+        &self,
+        leaves: Vec<Certificate>,
+        at: OffsetDateTime,
+    ) -> (Vec<crate::trust::PathReport>, Vec<NetworkStep>) {
+        let anchors = self.config.anchors.clone();
+        let options = PathOptions {
+            online: true,
+            fetch_timeout: self.config.timeouts.http,
+            strict_revocation: self.config.strict_revocation,
+            ..PathOptions::default()
+        };
+        let (reports, steps) = self
+            .blocking(move |f| {
+                leaves
+                    .iter()
+                    .map(|leaf| {
+                        let input = PathInput {
+                            leaf,
+                            intermediates: &[],
+                            anchors: &anchors,
+                            crls: &[],
+                            at,
+                        };
+                        validate_with(&input, &options, Some(f))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await;
+        (reports.unwrap_or_default(), steps)
+    }
+
     /// Discovers `address`, within `timeouts.total` overall: past it, discovery gives up with
     /// the evidence gathered so far and chooses nothing.
     pub async fn discover(&self, address: &str) -> DiscoveryResult {

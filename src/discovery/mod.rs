@@ -38,6 +38,7 @@ mod client;
 mod config;
 mod dns;
 mod fetch;
+mod hosting;
 mod ldap;
 mod names;
 mod result;
@@ -46,6 +47,7 @@ mod srv;
 
 pub use client::{Discoverer, discover};
 pub use config::{DiscoveryConfig, FaultKnobs, SrvRandom, ThreadRandom, Timeouts};
+pub use hosting::{HostedCertificate, HostingChecker, HostingReport};
 pub use names::{AddressError, DirectAddress};
 pub use result::{
     CandidateReport, DiscoveryResult, DropReason, NetworkStep, Origin, StepKind, StepTarget,
