@@ -16,28 +16,17 @@ const WINDOW: Duration = Duration::from_secs(30);
 async fn two_hisps_exchange_message_and_mdns() {
     let dir_a = tempfile::tempdir().unwrap();
     let dir_b = tempfile::tempdir().unwrap();
-    // B first (its backbone address goes into A's routes), then A, then B learns A's.
-    let probe = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let a_backbone = probe.local_addr().unwrap();
-    drop(probe);
-    let b = Hisp::start(settings(&sut_toml(
-        dir_b.path(),
-        &[("hisp.direct.test", a_backbone)],
-        &[],
-    )))
-    .await
-    .expect("start B");
+    // B first (its backbone address goes into A's routes), then A; then B learns A's.
+    let b = Hisp::start(settings(&sut_toml(dir_b.path(), &[], &[])))
+        .await
+        .expect("start B");
     let text_a = hisp_toml(
         dir_a.path(),
         &[("sut.direct.test", b.backbone.unwrap())],
         &[],
-    )
-    .replacen(
-        "backbone = \"127.0.0.1:0\"",
-        &format!("backbone = \"{a_backbone}\""),
-        1,
     );
     let a = Hisp::start(settings(&text_a)).await.expect("start A");
+    b.set_route("hisp.direct.test", a.backbone.unwrap());
 
     let msg = dir_a.path().join("msg.eml");
     std::fs::write(
@@ -188,10 +177,7 @@ async fn two_hisps_exchange_message_and_mdns() {
 async fn timely_and_reliable_timeout_and_failure_reach_the_edge() {
     let dir_a = tempfile::tempdir().unwrap();
     let dir_b = tempfile::tempdir().unwrap();
-    let probe = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let a_backbone = probe.local_addr().unwrap();
-    drop(probe);
-    let text_b = sut_toml(dir_b.path(), &[("hisp.direct.test", a_backbone)], &[]).replace(
+    let text_b = sut_toml(dir_b.path(), &[], &[]).replace(
         "outgoing_anchors = [\"pki:direct.test_ca_root\"]\n",
         "outgoing_anchors = [\"pki:direct.test_ca_root\"]\nresponders = true\n",
     );
@@ -201,17 +187,13 @@ async fn timely_and_reliable_timeout_and_failure_reach_the_edge() {
         &[("sut.direct.test", b.backbone.unwrap())],
         &[],
     )
-    .replacen(
-        "backbone = \"127.0.0.1:0\"",
-        &format!("backbone = \"{a_backbone}\""),
-        1,
-    )
     .replace("dispatched_mdn_secs = 30", "dispatched_mdn_secs = 3")
     .replace(
         "[certificates]",
         "[certificates]\n\"sut.direct.test\" = [\"pki:sut_domain\"]",
     );
     let a = Hisp::start(settings(&text_a)).await.expect("start A");
+    b.set_route("hisp.direct.test", a.backbone.unwrap());
     for (i, to) in [
         "processedonly5@sut.direct.test",
         "noaddressfailure9@sut.direct.test",
@@ -287,10 +269,7 @@ async fn timely_and_reliable_timeout_and_failure_reach_the_edge() {
 async fn duplicate_dispatched_mdn_is_suppressed_at_the_edge() {
     let dir_a = tempfile::tempdir().unwrap();
     let dir_b = tempfile::tempdir().unwrap();
-    let probe = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let a_backbone = probe.local_addr().unwrap();
-    drop(probe);
-    let text_b = sut_toml(dir_b.path(), &[("hisp.direct.test", a_backbone)], &[]).replace(
+    let text_b = sut_toml(dir_b.path(), &[], &[]).replace(
         "outgoing_anchors = [\"pki:direct.test_ca_root\"]\n",
         "outgoing_anchors = [\"pki:direct.test_ca_root\"]\nresponders = true\n",
     );
@@ -300,16 +279,12 @@ async fn duplicate_dispatched_mdn_is_suppressed_at_the_edge() {
         &[("sut.direct.test", b.backbone.unwrap())],
         &[],
     )
-    .replacen(
-        "backbone = \"127.0.0.1:0\"",
-        &format!("backbone = \"{a_backbone}\""),
-        1,
-    )
     .replace(
         "[certificates]",
         "[certificates]\n\"sut.direct.test\" = [\"pki:sut_domain\"]",
     );
     let a = Hisp::start(settings(&text_a)).await.expect("start A");
+    b.set_route("hisp.direct.test", a.backbone.unwrap());
     let to = "dupdispatched@sut.direct.test";
     let msg = dir_a.path().join("m.eml");
     std::fs::write(
