@@ -531,3 +531,34 @@ async fn plain_and_undecryptable_messages_are_refused_without_mdn() {
     assert_eq!(audit.matches("incoming.rejected").count(), 2, "{audit}");
     hisp.shutdown().await;
 }
+
+/// Garbage on the wire gets error replies, never a crash; the session stays usable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_commands_get_error_replies() {
+    let dir = tempfile::tempdir().unwrap();
+    let hisp = Hisp::start(settings(&sut_toml(dir.path(), &[], &[])))
+        .await
+        .expect("start");
+    let long = format!("{}\r\n", "A".repeat(2000));
+    let r = smtp_script(
+        hisp.backbone.unwrap(),
+        &[
+            b"\xff\xfe\x00\x01\r\n",
+            "EHLO \u{e9}\u{e9}\r\n".as_bytes(),
+            long.as_bytes(),
+            b"MAIL FROM:<<<>>>\r\n",
+            b"RCPT\r\n",
+            b"AUTH PLAIN\r\n",
+            b"NOOP\r\n",
+        ],
+    )
+    .await;
+    assert!(r[1].starts_with('5'), "{r:?}");
+    assert!(r[3].starts_with("500 5.5.2"), "over-long line: {r:?}");
+    assert!(
+        r[4].starts_with('5') && r[5].starts_with('5') && r[6].starts_with('5'),
+        "{r:?}"
+    );
+    assert!(r[7].starts_with("250"), "still alive: {r:?}");
+    hisp.shutdown().await;
+}

@@ -253,6 +253,74 @@ pub enum Responder {
     ErrorDisposition,
     /// `dupdispatched`: processed, then the same dispatched MDN twice.
     DupDispatched,
+    /// Processed and dispatched, written in a malformed style (ETT MDN generators).
+    Malformed(MdnStyle),
+}
+
+/// The malformed MDN styles of the ETT generators (`EncryptedSmtpMDNMessageGenerator`) that
+/// can be written after the report is built (the `*_822` styles change the signed wrapper
+/// and are not generated yet).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MdnStyle {
+    /// `white_space_mdn`: extra white space around report field names and values.
+    WhiteSpace,
+    /// `extra_line_break_mdn`: report fields folded over several lines.
+    ExtraLineBreak,
+    /// `extra_space_disposition`: extra spaces inside the Disposition value.
+    ExtraSpaceDisposition,
+    /// `missing_disposition`: no Disposition field at all.
+    MissingDisposition,
+    /// `null_sender`: the MDN is sent with a null reverse path (`MAIL FROM:<>`).
+    NullSender,
+    /// `different_sender`: a Sender header that differs from From.
+    DifferentSender,
+    /// `different_msgid`: the outer Message-ID differs from the inner one.
+    DifferentMsgid,
+}
+
+impl MdnStyle {
+    fn by_local_part(name: &str) -> Option<Self> {
+        Some(match name {
+            "white_space_mdn" => MdnStyle::WhiteSpace,
+            "extra_line_break_mdn" => MdnStyle::ExtraLineBreak,
+            "extra_space_disposition" => MdnStyle::ExtraSpaceDisposition,
+            "missing_disposition" => MdnStyle::MissingDisposition,
+            "null_sender" => MdnStyle::NullSender,
+            "different_sender" => MdnStyle::DifferentSender,
+            "different_msgid" => MdnStyle::DifferentMsgid,
+            _ => return None,
+        })
+    }
+
+    /// Rewrites a built (plain) MDN in this style.
+    pub fn rewrite(self, mdn: &[u8], host: &str) -> Vec<u8> {
+        let text = String::from_utf8_lossy(mdn).to_string();
+        let out = match self {
+            MdnStyle::WhiteSpace => text
+                .replace(
+                    "\r\nFinal-Recipient: rfc822; ",
+                    "\r\nFinal-Recipient :  rfc822 ;  ",
+                )
+                .replace("\r\nDisposition: ", "\r\nDisposition :   ")
+                .replace("\r\nOriginal-Message-ID: ", "\r\nOriginal-Message-ID :  "),
+            MdnStyle::ExtraLineBreak => text
+                .replace(
+                    "\r\nFinal-Recipient: rfc822; ",
+                    "\r\nFinal-Recipient: rfc822;\r\n ",
+                )
+                .replace("MDN-sent-automatically; ", "MDN-sent-automatically;\r\n   "),
+            MdnStyle::ExtraSpaceDisposition => text
+                .replace("automatic-action/", "automatic-action /  ")
+                .replace("MDN-sent-automatically; ", "MDN-sent-automatically ;   "),
+            MdnStyle::MissingDisposition => text
+                .split_inclusive("\r\n")
+                .filter(|l| !l.starts_with("Disposition:"))
+                .collect(),
+            MdnStyle::DifferentSender => format!("Sender: postmaster@{host}\r\n{text}"),
+            MdnStyle::NullSender | MdnStyle::DifferentMsgid => text,
+        };
+        out.into_bytes()
+    }
 }
 
 impl Responder {
@@ -275,7 +343,9 @@ impl Responder {
             "error-disposition" | "errordisposition" => Responder::ErrorDisposition,
             "dup-dispatched" | "dupdispatched" => Responder::DupDispatched,
             other => {
-                if let Some(v) = other.strip_prefix("delayed-dispatch:") {
+                if let Some(style) = MdnStyle::by_local_part(other) {
+                    Responder::Malformed(style)
+                } else if let Some(v) = other.strip_prefix("delayed-dispatch:") {
                     Responder::DelayedDispatch(secs(v)?)
                 } else if let Some(v) = other.strip_prefix("delaydispatched") {
                     Responder::DelayedDispatch(secs(v)?)

@@ -303,6 +303,11 @@ impl HispHandle {
         }
     }
 
+    /// Routes mail for `domain` (or an MX host) to `addr`, overriding DNS from now on.
+    pub fn set_route(&self, domain: &str, addr: SocketAddr) {
+        self.core.router.set_route(domain, addr);
+    }
+
     pub fn audit_path(&self) -> Option<PathBuf> {
         self.core.audit.as_ref().map(|a| a.path().to_path_buf())
     }

@@ -11,7 +11,7 @@ use x509_cert::Certificate;
 use crate::audit::{AuditEvent, EventKind};
 use crate::mdn::{DispositionKind, MdnSpec, OriginalMessage, build_mdn, new_message_id};
 
-use super::config::{LocalAddress, Responder};
+use super::config::{LocalAddress, MdnStyle, Responder};
 use super::{Core, Fault, HispEvent};
 
 /// Whether `cert` may receive key transport (keyEncipherment, or no keyUsage at all).
@@ -30,6 +30,7 @@ struct Step {
     kind: DispositionKind,
     failure: Option<String>,
     times: usize,
+    style: Option<MdnStyle>,
 }
 
 fn step(kind: DispositionKind) -> Step {
@@ -38,6 +39,7 @@ fn step(kind: DispositionKind) -> Step {
         kind,
         failure: None,
         times: 1,
+        style: None,
     }
 }
 
@@ -93,6 +95,16 @@ fn plan(core: &Core, original: &OriginalMessage, r: Responder, delivered: bool) 
                 ..step(Error)
             },
         ],
+        (Responder::Malformed(style), true) => vec![
+            Step {
+                style: Some(style),
+                ..step(Processed)
+            },
+            Step {
+                style: Some(style),
+                ..step(Dispatched)
+            },
+        ],
         (Responder::DupDispatched, true) => vec![
             step(Processed),
             Step {
@@ -131,16 +143,13 @@ pub fn after_delivery(
             if !s.after.is_zero() {
                 tokio::time::sleep(s.after).await;
             }
-            send_mdn(
-                &core,
-                &original,
-                &recipient,
-                s.kind,
-                Some(&signer),
-                s.failure,
-                s.times,
-            )
-            .await;
+            let job = MdnJob {
+                kind: s.kind,
+                failure: s.failure,
+                times: s.times,
+                style: s.style,
+            };
+            send_mdn(&core, &original, &recipient, Some(&signer), job).await;
         }
     });
 }
@@ -156,17 +165,25 @@ pub fn spawn_mdn(
 ) {
     let core = core.clone();
     tokio::spawn(async move {
-        send_mdn(
-            &core,
-            &original,
-            &recipient,
+        let job = MdnJob {
             kind,
-            signer.as_ref(),
             failure,
-            1,
-        )
-        .await;
+            times: 1,
+            style: None,
+        };
+        send_mdn(&core, &original, &recipient, signer.as_ref(), job).await;
     });
+}
+
+/// What one MDN says and how it is sent.
+#[derive(Clone, Debug)]
+pub struct MdnJob {
+    pub kind: DispositionKind,
+    pub failure: Option<String>,
+    /// Copies of the very same MDN (2 for `dupdispatched`).
+    pub times: usize,
+    /// A malformed writing style (the ETT MDN generators).
+    pub style: Option<MdnStyle>,
 }
 
 /// Builds, seals and sends one MDN; failures are logged, not retried beyond outbound's own.
@@ -174,11 +191,15 @@ pub async fn send_mdn(
     core: &Arc<Core>,
     original: &OriginalMessage,
     recipient: &LocalAddress,
-    kind: DispositionKind,
     signer: Option<&Certificate>,
-    failure: Option<String>,
-    times: usize,
+    job: MdnJob,
 ) {
+    let MdnJob {
+        kind,
+        failure,
+        times,
+        style,
+    } = job;
     if original.is_notification {
         return; // MDN-04
     }
@@ -204,7 +225,10 @@ pub async fn send_mdn(
     }
     spec.failure = failure;
     let raw = match build_mdn(&spec) {
-        Ok(r) => r,
+        Ok(r) => match style {
+            Some(st) => st.rewrite(&r, &host),
+            None => r,
+        },
         Err(e) => {
             eprintln!("hisp {host}: MDN build: {e}");
             return;
@@ -243,23 +267,22 @@ pub async fn send_mdn(
             }
         }
     };
+    let payload = match style {
+        Some(MdnStyle::DifferentMsgid) => different_outer_message_id(&payload, &host),
+        _ => payload,
+    };
+    // `null_sender`: the MDN travels with a null reverse path.
+    let envelope_from = if style == Some(MdnStyle::NullSender) {
+        String::new()
+    } else {
+        recipient.address.clone()
+    };
     for _ in 1..times {
         // Duplicates (the `dupdispatched` responder): the very same MDN again.
-        let _ = super::outbound::deliver(
-            core,
-            &recipient.address,
-            std::slice::from_ref(&to),
-            &payload,
-        )
-        .await;
+        let _ = super::outbound::deliver(core, &envelope_from, std::slice::from_ref(&to), &payload)
+            .await;
     }
-    match super::outbound::deliver(
-        core,
-        &recipient.address,
-        std::slice::from_ref(&to),
-        &payload,
-    )
-    .await
+    match super::outbound::deliver(core, &envelope_from, std::slice::from_ref(&to), &payload).await
     {
         Ok(_) => {
             core.audit(
@@ -284,4 +307,26 @@ pub async fn send_mdn(
         }
         Err(e) => eprintln!("hisp {host}: MDN to {to}: {e}"),
     }
+}
+
+/// The outer (encrypted) header gets its own Message-ID, unlike the inner MDN's
+/// (`different_msgid`, MDN-24).
+fn different_outer_message_id(sealed: &[u8], host: &str) -> Vec<u8> {
+    let (head, body) = crate::smime::entity::split_header_body(sealed);
+    let head = String::from_utf8_lossy(head);
+    let mut out = String::new();
+    for line in head.split_inclusive("\r\n") {
+        if line.to_ascii_lowercase().starts_with("message-id:") {
+            out.push_str(&format!("Message-ID: {}\r\n", new_message_id(host)));
+        } else {
+            out.push_str(line);
+        }
+    }
+    if !out.ends_with("\r\n") {
+        out.push_str("\r\n");
+    }
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(b"\r\n");
+    bytes.extend_from_slice(body);
+    bytes
 }

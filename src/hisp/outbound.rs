@@ -89,7 +89,8 @@ pub enum DeliveryError {
 
 /// Next hops by MX lookup in the configured DNS server, or static overrides.
 pub struct Router {
-    statics: BTreeMap<String, SocketAddr>,
+    /// Overrides; changeable at run time (`HispHandle::set_route`).
+    statics: std::sync::RwLock<BTreeMap<String, SocketAddr>>,
     resolver: Option<TokioResolver>,
     smtp_port: u16,
 }
@@ -113,18 +114,34 @@ impl Router {
             builder.build().ok()
         });
         Router {
-            statics: settings.static_routes.clone(),
+            statics: std::sync::RwLock::new(settings.static_routes.clone()),
             resolver,
             smtp_port: settings.smtp_port,
         }
+    }
+
+    /// Sets (or replaces) the static next hop of a domain or host.
+    pub fn set_route(&self, domain: &str, addr: SocketAddr) {
+        self.statics
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(domain.trim().to_ascii_lowercase(), addr);
+    }
+
+    fn static_route(&self, name: &str) -> Option<SocketAddr> {
+        self.statics
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&name.to_ascii_lowercase())
+            .copied()
     }
 
     /// Next hops for `domain`, most preferred first, each with the name its TLS
     /// certificate should carry.
     pub async fn route(&self, domain: &str) -> Result<Vec<(SocketAddr, String)>, DeliveryError> {
         let d = domain.trim().trim_end_matches('.').to_ascii_lowercase();
-        if let Some(a) = self.statics.get(&d) {
-            return Ok(vec![(*a, d)]);
+        if let Some(a) = self.static_route(&d) {
+            return Ok(vec![(a, d)]);
         }
         let no_route = |reason: String| DeliveryError::NoRoute {
             domain: d.clone(),
@@ -155,8 +172,8 @@ impl Router {
         }
         let mut out = Vec::new();
         for (_, host) in exchanges {
-            if let Some(a) = self.statics.get(&host.to_ascii_lowercase()) {
-                out.push((*a, host));
+            if let Some(a) = self.static_route(&host) {
+                out.push((a, host));
                 continue;
             }
             if let Ok(l) = resolver.ipv4_lookup(format!("{host}.").as_str()).await {
