@@ -19,6 +19,15 @@ const KEY_HOLDERS: &[&str] = &[
     "sender_email_mismatch",
     "sender_inter1",
     "sender_inter2",
+    // Signers the SUT must refuse: held so that an MDN sent in error is seen (MDN-03).
+    "sender_untrusted",
+    "sender_expired",
+    "sender_not_yet_valid",
+    "sender_revoked",
+    "sender_wrong_domain",
+    "sender_wrong_address",
+    "sender_rsa1024",
+    "sender_sha1_signed",
 ];
 
 fn anchor_list(anchors: &[String]) -> String {
