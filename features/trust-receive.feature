@@ -225,3 +225,81 @@ Feature: Trust and encryption: the SUT receives from another HISP
     When the harness delivers it to the SUT's backbone
     Then the SUT's primary recipient receives the message with its attachment intact
     And the SUT's untrusting recipient does not receive the message
+
+  @RX-13 @req-SIG-06
+  Scenario: RX-13 micalg written "sha256" is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the signature's micalg parameter is written sha256
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-13 @req-SIG-06
+  Scenario: RX-13 micalg written "SHA-256" is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the signature's micalg parameter is written SHA-256
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-28 @negative @ds-1.3 @req-CERT-08
+  Scenario: RX-28 a wildcard signer certificate is refused
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_wildcard" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
+  @RX-30 @negative @req-CERT-05
+  Scenario: RX-30 a signer without digitalSignature is refused
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_encryption_only" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
+  @RX-35 @req-CERT-11
+  Scenario: RX-35 a signer without a CRL distribution point is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_no_crl_dp" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-36 @req-TRUST-09
+  Scenario: RX-36 a signer whose CRL cannot be fetched is accepted by default
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_crl_unreachable" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-39 @req-MSG-11
+  Scenario: RX-39 a wrapper with parameters is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the wrapper's content type is "message/rfc822; charset=us-ascii"
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-47 @req-MSG-16
+  Scenario: RX-47 a recipient added to the SMTP envelope only does not get the message
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the SMTP envelope also names the SUT's second recipient, which the message header does not
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And the SUT's second recipient does not receive the message
+
+  @RX-49 @req-EDGE-12
+  Scenario: RX-49 a large message of about 1.1 MB is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message carries an extra attachment of 1100 kB
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-51 @req-ENC-07
+  Scenario: RX-51 an envelope also addressed to a recipient at another HISP is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is also encrypted for the harness certificate "hisp_good"
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness

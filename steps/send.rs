@@ -118,6 +118,44 @@ fn encrypted_for(w: &mut DirectWorld, name: String) -> Result<(), String> {
     Ok(())
 }
 
+#[given(regex = r#"^the signature's micalg parameter is written (.+)$"#)]
+fn micalg(w: &mut DirectWorld, text: String) -> Result<(), String> {
+    w.stimulus_mut()?.micalg = Some(text);
+    Ok(())
+}
+
+#[given(regex = r#"^the wrapper's content type is "(.+)"$"#)]
+fn wrapper_type(w: &mut DirectWorld, text: String) -> Result<(), String> {
+    w.stimulus_mut()?.wrapper_type = Some(text);
+    Ok(())
+}
+
+#[given(regex = r"^the message carries an extra attachment of (\d+) kB$")]
+fn filler(w: &mut DirectWorld, kb: usize) -> Result<(), String> {
+    w.stimulus_mut()?.filler = kb * 1024;
+    Ok(())
+}
+
+#[given(
+    regex = r"^the SMTP envelope also names the SUT's (\w+) recipient, which the message header does not$"
+)]
+fn envelope_extra(w: &mut DirectWorld, role: String) -> Result<(), String> {
+    let ctx = w.ctx()?;
+    let r = ctx
+        .sut
+        .recipient(&role)
+        .ok_or_else(|| format!("sut.toml declares no `recipients.{role}`"))?;
+    w.stimulus_mut()?.envelope_extra.push(r.address.clone());
+    w.roles_extra.push(role);
+    Ok(())
+}
+
+#[given(regex = r#"^the message is also encrypted for the harness certificate "([\w.-]+)"$"#)]
+fn also_encrypted_for(w: &mut DirectWorld, name: String) -> Result<(), String> {
+    w.also_encrypt_to.push(name);
+    Ok(())
+}
+
 #[given("the message is a processed MDN for a message the SUT never sent")]
 fn is_mdn(w: &mut DirectWorld) -> Result<(), String> {
     let stim = w.stimulus_mut()?;
@@ -183,6 +221,9 @@ async fn deliver(w: &mut DirectWorld) -> Result<(), String> {
         })
         .unwrap_or_default();
     let mut recipients = Vec::new();
+    for extra in &w.also_encrypt_to {
+        recipients.push(certificate(w, extra)?);
+    }
     match &w.encrypt_to {
         Some(name) => recipients.push(certificate(w, name)?),
         None => {
@@ -212,7 +253,7 @@ async fn deliver(w: &mut DirectWorld) -> Result<(), String> {
         ctx.sut.backbone,
         "hisp.direct.test",
         SENDER,
-        &stim.to,
+        &stim.envelope_recipients(),
         &data,
         // The harness's patience per SMTP reply, not a verdict window: a loaded machine
         // must not turn a slow 250 into a failure.
@@ -232,7 +273,7 @@ async fn deliver(w: &mut DirectWorld) -> Result<(), String> {
     }
     w.sent = Some(Sent {
         message_id: stim.message_id.clone(),
-        recipients: stim.to.clone(),
+        recipients: stim.envelope_recipients(),
         smtp: outcome,
     });
     Ok(())

@@ -30,8 +30,12 @@ pub struct DirectWorld {
     pub signer: String,
     /// Reference-PKI credential (or file) it is encrypted to, when not the recipients'.
     pub encrypt_to: Option<String>,
+    /// Further certificates the envelope is addressed to (RX-51).
+    pub also_encrypt_to: Vec<String>,
     /// SUT recipient roles (`primary`, `untrusting`).
     pub roles: Vec<String>,
+    /// Roles named only in the SMTP envelope (RX-47).
+    pub roles_extra: Vec<String>,
     pub sent: Option<Sent>,
     /// Evidence recorded by the steps, in order.
     pub evidence: Vec<Evidence>,
@@ -50,7 +54,9 @@ impl DirectWorld {
             stimulus: None,
             signer: "hisp_sender".into(),
             encrypt_to: None,
+            also_encrypt_to: Vec::new(),
             roles: Vec::new(),
+            roles_extra: Vec::new(),
             sent: None,
             evidence: Vec::new(),
         }

@@ -50,10 +50,10 @@ pub fn render(report: &RunReport) -> String {
             count(Verdict::Skipped)
         );
         for s in cases {
-            let label = if s.cases.is_empty() {
-                s.name.clone()
-            } else {
-                format!("{} {}", s.cases.join(" "), s.name)
+            // Scenario names start with their case id by convention; add it when one does not.
+            let label = match s.cases.first() {
+                Some(c) if !s.name.starts_with(c.as_str()) => format!("{c} {}", s.name),
+                _ => s.name.clone(),
             };
             let _ = write!(
                 out,

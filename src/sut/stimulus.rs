@@ -42,8 +42,16 @@ pub struct Stimulus {
     pub cipher: ContentCipher,
     pub key_transport: KeyTransport,
     pub wrap: bool,
-    /// Extra header fields of the inner message (an MDN's fields, for example).
+    /// The whole inner message instead of the default one (an MDN, for example).
     pub body: Option<Vec<u8>>,
+    /// The micalg parameter as written, instead of the digest's canonical name (RX-13).
+    pub micalg: Option<String>,
+    /// The wrapper's Content-Type value, instead of `message/rfc822` (RX-39).
+    pub wrapper_type: Option<String>,
+    /// Octets of filler attachment, for a large message (RX-49).
+    pub filler: usize,
+    /// SMTP envelope recipients beyond the header's (RX-47).
+    pub envelope_extra: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +74,10 @@ impl Stimulus {
             key_transport: KeyTransport::RsaPkcs1v15,
             wrap: true,
             body: None,
+            micalg: None,
+            wrapper_type: None,
+            filler: 0,
+            envelope_extra: Vec::new(),
         }
     }
 
@@ -95,8 +107,22 @@ impl Stimulus {
         )
         .into_bytes();
         out.extend_from_slice(&base64_lines(CCDA));
+        if self.filler > 0 {
+            out.extend_from_slice(
+                format!("\r\n--{boundary}\r\nContent-Type: application/octet-stream; name=\"filler.bin\"\r\nContent-Disposition: attachment; filename=\"filler.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n").as_bytes(),
+            );
+            let filler: Vec<u8> = (0..self.filler).map(|i| (i % 251) as u8).collect();
+            out.extend_from_slice(&base64_lines(&filler));
+        }
         out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
         out
+    }
+
+    /// Every SMTP envelope recipient: the header's, then the extra ones.
+    pub fn envelope_recipients(&self) -> Vec<String> {
+        let mut all = self.to.clone();
+        all.extend(self.envelope_extra.iter().cloned());
+        all
     }
 
     /// The bytes for DATA: signed by `signer`, encrypted to `recipients`, as `form` says.
@@ -116,13 +142,19 @@ impl Stimulus {
             key_transport: self.key_transport,
             ..EncryptOptions::default()
         };
-        let content = || {
-            if self.wrap {
-                wrap(&inner)
-            } else {
-                mime_entity(&inner)
+        let content = || match (&self.wrapper_type, self.wrap) {
+            (Some(t), true) => {
+                let mut c = format!("Content-Type: {t}\r\n\r\n").into_bytes();
+                c.extend_from_slice(&crate::smime::canonical::to_crlf(&inner));
+                c
             }
+            (None, true) => wrap(&inner),
+            (_, false) => mime_entity(&inner),
         };
+        let micalg = self
+            .micalg
+            .clone()
+            .unwrap_or_else(|| self.digest.micalg().to_string());
         let outer = |body_header: &str, body: &[u8]| {
             let mut out = header_fields(&inner, |n| {
                 let n = n.to_ascii_lowercase();
@@ -134,7 +166,7 @@ impl Stimulus {
             out
         };
         Ok(match self.form {
-            Form::SignedEncrypted => seal(
+            Form::SignedEncrypted if self.micalg.is_none() && self.wrapper_type.is_none() => seal(
                 &inner,
                 signer.0,
                 signer.1,
@@ -146,19 +178,25 @@ impl Stimulus {
                     outer_subject: true,
                 },
             )?,
+            Form::SignedEncrypted => {
+                let content = content();
+                let signature = sign_detached(&content, signer.0, signer.1, &sign)?;
+                let signed = multipart_signed(&content, &signature, &micalg);
+                self.envelope(&inner, &signed, recipients, &enc)?
+            }
             Form::Tampered => {
                 let content = content();
                 let signature = sign_detached(&content, signer.0, signer.1, &sign)?;
                 // A header added after signing: the digest no longer matches (ETT INVALID_DIGEST).
                 let mut altered = b"X-Added-After-Signing: yes\r\n".to_vec();
                 altered.extend_from_slice(&content);
-                let signed = multipart_signed(&altered, &signature, self.digest.micalg());
+                let signed = multipart_signed(&altered, &signature, &micalg);
                 self.envelope(&inner, &signed, recipients, &enc)?
             }
             Form::SignedOnly => {
                 let content = content();
                 let signature = sign_detached(&content, signer.0, signer.1, &sign)?;
-                let signed = multipart_signed(&content, &signature, self.digest.micalg());
+                let signed = multipart_signed(&content, &signature, &micalg);
                 // multipart_signed starts with its own Content-Type field.
                 outer("", &signed)
             }
