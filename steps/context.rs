@@ -11,6 +11,7 @@ use direct_conformance::hisp::HispHandle;
 use direct_conformance::pki::ReferencePki;
 use direct_conformance::report::Evidence;
 use direct_conformance::sut::SutModel;
+use direct_conformance::sut::tap::Tap;
 
 /// Identifies a scenario across the writer and the after-hook: feature file and line.
 pub type ScenarioKey = (String, usize);
@@ -19,6 +20,8 @@ pub struct RunContext {
     pub sut: SutModel,
     pub pki: Arc<ReferencePki>,
     pub peer: Arc<HispHandle>,
+    /// What the SUT sent on the backbone, byte for byte.
+    pub tap: Arc<Tap>,
     /// Set by the after-hook, read by the report.
     pub evidence: Mutex<HashMap<ScenarioKey, Vec<Evidence>>>,
     /// Unique per scenario within the run (and the run has its own nonce).
@@ -37,7 +40,12 @@ impl std::fmt::Debug for RunContext {
 static CONTEXT: OnceLock<Arc<RunContext>> = OnceLock::new();
 
 impl RunContext {
-    pub fn new(sut: SutModel, pki: Arc<ReferencePki>, peer: Arc<HispHandle>) -> Self {
+    pub fn new(
+        sut: SutModel,
+        pki: Arc<ReferencePki>,
+        peer: Arc<HispHandle>,
+        tap: Arc<Tap>,
+    ) -> Self {
         let nonce = format!(
             "{:x}{:x}",
             std::process::id(),
@@ -50,6 +58,7 @@ impl RunContext {
             sut,
             pki,
             peer,
+            tap,
             evidence: Mutex::new(HashMap::new()),
             counter: AtomicUsize::new(0),
             nonce,

@@ -14,6 +14,7 @@ use direct_conformance::env::{World, WorldConfig};
 use direct_conformance::hisp::Fault;
 use direct_conformance::pki::ReferencePki;
 use direct_conformance::report::{RunReport, ScenarioReport, Verdict};
+use direct_conformance::sut::tap::Tap;
 use direct_conformance::sut::{SutFile, embedded, peer};
 
 use super::collector::{self, Collector};
@@ -157,25 +158,30 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
 
     let peer_dir = scratch.0.join("peer");
     let sut_dir = scratch.0.join("sut");
+    // The SUT delivers to the tap, the tap relays to the harness HISP and keeps the raw bytes.
+    let peer_addr = free_port()?;
+    let tap_listen = file_model
+        .as_ref()
+        .map(|m| m.harness_backbone)
+        .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+    let tap = Arc::new(Tap::start(tap_listen, peer_addr).await.map_err(|e| {
+        cannot(format!(
+            "the harness backbone cannot listen on {tap_listen}: {e} (change [harness].backbone)"
+        ))
+    })?);
     let (model, embedded_handle, peer_handle) = match file_model {
         Some(m) => {
-            let p = peer::start(
-                &peer_dir,
-                m.harness_backbone,
-                &m.domain,
-                m.backbone,
-                &m.anchors,
-            )
-            .await
-            .map_err(cannot)?;
+            let p = peer::start(&peer_dir, peer_addr, &m.domain, m.backbone, &m.anchors)
+                .await
+                .map_err(cannot)?;
             (m, None, p)
         }
         None => {
-            let peer_addr = free_port()?;
             let faults: Vec<String> = opts.fault.iter().cloned().collect();
-            let (m, h) = embedded::start(&sut_dir, peer_addr, env.dns, &faults)
+            let (mut m, h) = embedded::start(&sut_dir, tap.addr, env.dns, &faults)
                 .await
                 .map_err(cannot)?;
+            m.harness_backbone = tap.addr;
             let p = peer::start(&peer_dir, peer_addr, &m.domain, m.backbone, &m.anchors)
                 .await
                 .map_err(cannot)?;
@@ -183,7 +189,12 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
         }
     };
     let peer_handle = Arc::new(peer_handle);
-    let ctx = Arc::new(RunContext::new(model.clone(), pki, peer_handle.clone()));
+    let ctx = Arc::new(RunContext::new(
+        model.clone(),
+        pki,
+        peer_handle.clone(),
+        tap.clone(),
+    ));
     RunContext::install(ctx.clone()).map_err(cannot)?;
 
     // Selection: --tags and --name drop scenarios; unclaimed features skip them (counted).

@@ -252,6 +252,92 @@ async fn refused(w: &mut DirectWorld) -> Result<(), String> {
     Ok(())
 }
 
+/// The MDN as the SUT put it on the wire (from the tap), run through the validator with the
+/// harness keys and the root; returns the error-level failures.
+async fn validate_wire(w: &mut DirectWorld, decrypted: &[u8]) -> Result<Vec<String>, String> {
+    use direct_conformance::validate::{
+        Correlation, Severity, Status, ValidationOptions, validate_message,
+    };
+    let ctx = w.ctx()?;
+    let parsed = mail_parser::MessageParser::default().parse(decrypted);
+    let Some(mdn_id) = parsed
+        .as_ref()
+        .and_then(|p| p.message_id())
+        .map(str::to_string)
+    else {
+        return Err("the MDN has no Message-ID".into());
+    };
+    let wire = ctx
+        .tap
+        .wait_for(
+            |c| {
+                mail_parser::MessageParser::default()
+                    .parse_headers(&c.data)
+                    .and_then(|p| p.message_id().map(|x| same_id(x, &mdn_id)))
+                    .unwrap_or(false)
+            },
+            Duration::from_secs(2),
+        )
+        .await
+        .ok_or_else(|| format!("the MDN <{mdn_id}> was not seen on the harness backbone"))?;
+    w.record(
+        "mdn",
+        "as the SUT sent it on the backbone",
+        excerpt(&wire.data),
+    );
+    use direct_conformance::validate::options::RecipientKey;
+    let mut keys = Vec::new();
+    for name in [w.signer.as_str(), "hisp_sender"] {
+        if let Some(c) = ctx.pki.credential(name) {
+            keys.push(RecipientKey::Key {
+                path: format!("pki:{name}").into(),
+                key: c.key.clone(),
+            });
+        }
+    }
+    let anchors = ctx
+        .pki
+        .anchor()
+        .map(|a| vec![a.certificate.clone()])
+        .unwrap_or_default();
+    let sent = w.sent()?.clone();
+    let requested = w.stimulus.as_ref().map(|s| s.request_notifications);
+    let options = ValidationOptions {
+        recipient_keys: keys,
+        anchors,
+        correlation: Some(Correlation {
+            message_ids: vec![sent.message_id.clone()],
+            notify_to: vec![super::send::SENDER.to_string()],
+            final_delivery_requested: requested,
+        }),
+        ..ValidationOptions::default()
+    };
+    let data = wire.data.clone();
+    let report = tokio::task::spawn_blocking(move || validate_message("mdn", &data, &options))
+        .await
+        .map_err(|e| format!("validator: {e}"))?;
+    let mut text = String::new();
+    let mut errors = Vec::new();
+    for f in &report.findings {
+        if f.status == Status::Passed {
+            continue;
+        }
+        text.push_str(&format!(
+            "{} {:?} {:?} {}: {}\n",
+            f.id, f.status, f.severity, f.part_path, f.message
+        ));
+        if f.status == Status::Failed && f.severity == Severity::Error {
+            errors.push(format!("{} {}", f.id, f.message));
+        }
+    }
+    w.record(
+        "findings",
+        "validator findings on the MDN (passed checks omitted)",
+        text,
+    );
+    Ok(errors)
+}
+
 #[then(regex = r"^a (processed|dispatched) MDN for the message reaches the harness$")]
 async fn mdn_arrives(w: &mut DirectWorld, kind: String) -> Result<(), String> {
     let ctx = w.ctx()?;
@@ -269,7 +355,15 @@ async fn mdn_arrives(w: &mut DirectWorld, kind: String) -> Result<(), String> {
                 excerpt(&raw),
             );
             w.record("mdn", "parsed", format!("{n:#?}"));
-            Ok(())
+            let errors = validate_wire(w, &raw).await?;
+            if errors.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the {kind} MDN has error-level validator findings: {}",
+                    errors.join("; ")
+                ))
+            }
         }
         None => {
             peer_refusals(w);
