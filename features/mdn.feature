@@ -40,3 +40,20 @@ Feature: MDN: the SUT as receiving HISP acknowledges what it accepts
     And the message is signed with the "sender_untrusted" certificate
     When the harness delivers it to the SUT's backbone
     Then no MDN for the message reaches the harness
+
+  @MN4 @req-MDN-09 @req-MDN-10
+  Scenario: MN4 a request written in another case is honoured
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message's Disposition-Notification-Options header reads x-direct-final-destination-delivery=Optional,True
+    When the harness delivers it to the SUT's backbone
+    Then a processed MDN for the message reaches the harness
+    And a dispatched MDN for the message reaches the harness
+    And the dispatched MDN carries the final-delivery extension field
+
+  @MT40 @req-MDN-11
+  Scenario: MT40 a malformed request gets a processed MDN and no extension field
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message's Disposition-Notification-Options header reads X-XXXX-FINAL-X-DELXXXX=optioXXX,tXX
+    When the harness delivers it to the SUT's backbone
+    Then a processed MDN for the message reaches the harness
+    And no dispatched MDN with the final-delivery extension field reaches the harness

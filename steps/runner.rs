@@ -84,6 +84,23 @@ fn free_port() -> Result<std::net::SocketAddr, CannotRun> {
         .map_err(|e| cannot(format!("no free loopback port: {e}")))
 }
 
+/// The SUT's audit lines about the scenario's message, for every scenario that sent one.
+fn audit_evidence(ctx: &RunContext, w: &mut DirectWorld) {
+    let (Some(path), Some(sent)) = (&ctx.sut.audit, &w.sent) else {
+        return;
+    };
+    if w.evidence.iter().any(|e| e.kind == "audit") {
+        return;
+    }
+    let lines: String = direct_conformance::sut::audit::read(path)
+        .iter()
+        .filter(|l| l.about(&sent.message_id))
+        .map(|l| format!("{}\n", l.text))
+        .collect();
+    let title = format!("the SUT's audit lines about {}", sent.message_id);
+    w.record("audit", title, lines);
+}
+
 /// Runs the suite; `Err` when it could not start.
 pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
     let started_at = time::OffsetDateTime::now_utc()
@@ -256,6 +273,7 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
             let ctx = after_ctx.clone();
             Box::pin(async move {
                 if let Some(w) = w {
+                    audit_evidence(&ctx, w);
                     ctx.store_evidence(collector::key(f, s), std::mem::take(&mut w.evidence));
                 }
             })

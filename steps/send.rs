@@ -93,6 +93,14 @@ fn unwrapped(w: &mut DirectWorld) -> Result<(), String> {
     Ok(())
 }
 
+#[given(regex = r"^the message's Disposition-Notification-Options header reads (.+)$")]
+fn request_value(w: &mut DirectWorld, value: String) -> Result<(), String> {
+    let s = w.stimulus_mut()?;
+    s.request_notifications = true;
+    s.request_value = Some(value);
+    Ok(())
+}
+
 #[given("the message asks for no notifications")]
 fn no_request(w: &mut DirectWorld) -> Result<(), String> {
     w.stimulus_mut()?.request_notifications = false;

@@ -19,8 +19,8 @@ fn aimed(f: Fault) -> Result<&'static str, &'static str> {
         Fault::IgnoreAddressBinding => "@RX-24 or @RX-25",
         Fault::SignSha1 | Fault::Encrypt3des | Fault::UnsignedMdn => "@RX-01 or @MT39",
         Fault::NoProcessedMdn => "@RX-01 or @MN1",
-        Fault::NoDispatchedMdn => "@MT39",
-        Fault::DispatchedWithoutRequest => "@MN1",
+        Fault::NoDispatchedMdn => "@MT39 or @MN4",
+        Fault::DispatchedWithoutRequest => "@MN1 or @MT40",
         Fault::MdnForUntrusted => "@RX-22 or @RX-23",
         Fault::NoAudit | Fault::AuditWithoutRecipient => "@needs-audit",
         Fault::AcceptExpired => {

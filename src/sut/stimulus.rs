@@ -50,6 +50,8 @@ pub struct Stimulus {
     pub wrapper_type: Option<String>,
     /// Octets of filler attachment, for a large message (RX-49).
     pub filler: usize,
+    /// The Disposition-Notification-Options value, instead of the standard request (MT40, MN4).
+    pub request_value: Option<String>,
     /// SMTP envelope recipients beyond the header's (RX-47).
     pub envelope_extra: Vec<String>,
 }
@@ -77,6 +79,7 @@ impl Stimulus {
             micalg: None,
             wrapper_type: None,
             filler: 0,
+            request_value: None,
             envelope_extra: Vec::new(),
         }
     }
@@ -88,8 +91,11 @@ impl Stimulus {
         }
         let request = if self.request_notifications {
             format!(
-                "Disposition-Notification-To: {}\r\nDisposition-Notification-Options: X-DIRECT-FINAL-DESTINATION-DELIVERY=optional,true\r\n",
-                self.from
+                "Disposition-Notification-To: {}\r\nDisposition-Notification-Options: {}\r\n",
+                self.from,
+                self.request_value
+                    .as_deref()
+                    .unwrap_or("X-DIRECT-FINAL-DESTINATION-DELIVERY=optional,true")
             )
         } else {
             String::new()
