@@ -75,6 +75,54 @@ impl CertificateSource for StaticCertificates {
     }
 }
 
+/// The discovery client as a certificate source: the valid certificates of the winning step.
+impl CertificateSource for crate::discovery::Discoverer {
+    fn certificates<'a>(&'a self, address: &'a str) -> BoxFuture<'a, Vec<Certificate>> {
+        Box::pin(async move { self.discover(address).await.certificates })
+    }
+}
+
+/// The configured table first; when it knows nothing for an address, the next source.
+pub struct Layered(pub Vec<Arc<dyn CertificateSource>>);
+
+impl CertificateSource for Layered {
+    fn certificates<'a>(&'a self, address: &'a str) -> BoxFuture<'a, Vec<Certificate>> {
+        Box::pin(async move {
+            for s in &self.0 {
+                let found = s.certificates(address).await;
+                if !found.is_empty() {
+                    return found;
+                }
+            }
+            Vec::new()
+        })
+    }
+}
+
+/// The discovery client for these settings (None: discovery off), with the HISP's fault
+/// switches passed on as the client's knobs.
+pub fn discoverer(settings: &Settings) -> Option<Result<crate::discovery::Discoverer, String>> {
+    let hosts = settings.discovery.as_ref()?;
+    let dns = settings.dns_server?;
+    let mut anchors: Vec<crate::trust::TrustAnchor> = Vec::new();
+    for a in settings.addresses.iter().flat_map(|a| &a.outgoing_anchors) {
+        if !anchors.contains(a) {
+            anchors.push(a.clone());
+        }
+    }
+    let mut config = crate::discovery::DiscoveryConfig::new(dns, anchors);
+    config.http_hosts = hosts.clone();
+    let f = &settings.faults;
+    config.faults = crate::discovery::FaultKnobs {
+        domain_bound_before_address_bound: f.on(Fault::DomainBoundBeforeAddressBound),
+        fallback_to_domain_after_invalid: f.on(Fault::FallbackToDomainAfterInvalid),
+        no_tcp_retry: f.on(Fault::NoTcpRetry),
+        ignore_srv_priority: f.on(Fault::IgnoreSrvPriority),
+        no_ldap_failover: f.on(Fault::NoLdapFailover),
+    };
+    Some(crate::discovery::Discoverer::new(config).map_err(|e| e.to_string()))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
     #[error("no route to {domain}: {reason}")]
