@@ -26,11 +26,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the conformance suite against a system under test (default: the embedded reference SUT).
-    Run {
-        /// Any arguments; the suite arrives with the conformance-suite issue.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-        rest: Vec<String>,
-    },
+    Run(RunArgs),
     /// Validate captured Direct messages against the numbered check catalogue.
     Validate(direct_conformance::validate::ValidateArgs),
     /// Serve the discovery world (DNS, LDAP, HTTP) and the reference HISP.
@@ -82,7 +78,7 @@ pub fn main() -> ExitCode {
 
 fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Run { .. } => not_built("run", "the conformance suite (issue 6)"),
+        Command::Run(args) => run(&args),
         Command::Validate(args) => validate(&args),
         Command::Serve(args) => serve(&args),
         Command::Faults => {
@@ -136,9 +132,86 @@ fn hisp(config: &std::path::Path) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn not_built(command: &str, what: &str) -> anyhow::Result<ExitCode> {
-    eprintln!("direct-conformance {command}: not built yet; it arrives with {what}.");
-    Ok(ExitCode::from(EXIT_CANNOT_RUN))
+/// `run`'s flags.
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// The system under test (see examples/sut.toml); default: the embedded reference SUT.
+    #[arg(long, value_name = "FILE")]
+    sut: Option<PathBuf>,
+    /// Tag expression, for example `@RX-01`, `@negative and not @should`.
+    #[arg(long, value_name = "EXPR")]
+    tags: Option<String>,
+    /// Only scenarios whose name matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    name: Option<String>,
+    /// Where index.html, junit.xml and results.json go.
+    #[arg(long, value_name = "DIR", default_value = "reports/latest")]
+    report_dir: PathBuf,
+    /// Turn on a fault switch in the embedded SUT (see `direct-conformance faults`).
+    #[arg(long, value_name = "NAME")]
+    fault: Option<String>,
+    /// Scenarios run at the same time.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    concurrency: usize,
+    /// A passed-with-warning (@should) scenario counts as failed.
+    #[arg(long)]
+    strict: bool,
+    /// Read the .feature files from this folder instead of the embedded ones.
+    #[arg(long, value_name = "DIR")]
+    features: Option<PathBuf>,
+}
+
+/// Exit 0: every scenario that ran passed; 1: some failed; 2: the run could not start.
+fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal;
+    let opts = crate::steps::runner::RunOptions {
+        sut: args.sut.clone(),
+        tags: args.tags.clone(),
+        name: args.name.clone(),
+        fault: args.fault.clone(),
+        concurrency: args.concurrency,
+        features: args.features.clone(),
+        progress: std::io::stderr().is_terminal(),
+    };
+    let _ = args.strict; // no @should case ends with a warning yet: strict changes nothing.
+    let runtime = tokio::runtime::Runtime::new()?;
+    let report = match runtime.block_on(crate::steps::runner::run(opts)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("direct-conformance run: could not start: {e}");
+            return Ok(ExitCode::from(EXIT_CANNOT_RUN));
+        }
+    };
+    direct_conformance::report::write_all(&report, &args.report_dir)
+        .map_err(|e| anyhow::anyhow!("{e} (choose another --report-dir)"))?;
+    let t = report.totals;
+    for s in report.scenarios.iter().filter(|s| {
+        matches!(
+            s.verdict,
+            direct_conformance::report::Verdict::Failed
+                | direct_conformance::report::Verdict::Errored
+        )
+    }) {
+        println!(
+            "{} [{}] {}: {}",
+            s.verdict.name().to_uppercase(),
+            s.area,
+            s.name,
+            s.reason.as_deref().unwrap_or("")
+        );
+    }
+    println!(
+        "reports in {} ({:.1} s)",
+        args.report_dir.display(),
+        report.duration_ms as f64 / 1000.0
+    );
+    println!(
+        "{} passed, {} failed, {} skipped",
+        t.passed,
+        t.failed + t.errored,
+        t.skipped
+    );
+    Ok(ExitCode::from(if t.failed + t.errored > 0 { 1 } else { 0 }))
 }
 
 /// `certs`: generates the test PKI from the embedded description, or from `--spec FILE`

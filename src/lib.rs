@@ -12,6 +12,8 @@ pub mod hisp;
 pub mod keys;
 pub mod mdn;
 pub mod pki;
+pub mod report;
 pub mod smime;
+pub mod sut;
 pub mod trust;
 pub mod validate;

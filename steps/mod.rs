@@ -1,7 +1,15 @@
-//! Step definitions for the Gherkin features in `features/`, and the World that holds one
-//! scenario's state. The suite itself arrives with the conformance-suite issue; the World is
-//! here so that the binary is already wired to it.
+//! Step definitions for the Gherkin features in `features/`, the World that holds one
+//! scenario's state, and the runner behind `direct-conformance run`.
+//!
+//! - `send`: what the harness prepares and delivers to the SUT's backbone;
+//! - `verdict`: what must or must not come out of the SUT's doors (mailbox, MDNs, audit);
+//! - `collector`: the cucumber writer that builds the report; `runner`: the run itself.
 
+pub mod collector;
+pub mod context;
+pub mod runner;
+pub mod send;
+pub mod verdict;
 pub mod world;
 
 #[allow(unused_imports)]

@@ -1,11 +1,91 @@
-//! One scenario's state: its correlation id and the evidence it records.
+//! One scenario's state: its correlation id, the run's shared context (SUT, peer HISP), what
+//! it is about to send, what it sent, and the evidence it records.
+
+use std::sync::Arc;
+
+use direct_conformance::report::Evidence;
+use direct_conformance::sut::smtp::SmtpOutcome;
+use direct_conformance::sut::stimulus::Stimulus;
+
+use super::context::RunContext;
+
+/// What the harness sent in this scenario.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub message_id: String,
+    pub recipients: Vec<String>,
+    pub smtp: SmtpOutcome,
+}
 
 /// The cucumber World of the conformance suite.
-#[derive(Debug, Default, cucumber::World)]
-#[allow(dead_code)]
+#[derive(Debug, cucumber::World)]
+#[world(init = Self::new)]
 pub struct DirectWorld {
+    pub ctx: Option<Arc<RunContext>>,
     /// Identifies every message and log line of one scenario.
     pub correlation_id: String,
-    /// Evidence recorded by the steps, in order (transcripts, messages, findings).
-    pub evidence: Vec<String>,
+    /// The message being prepared.
+    pub stimulus: Option<Stimulus>,
+    /// Reference-PKI credential that signs it.
+    pub signer: String,
+    /// Reference-PKI credential (or file) it is encrypted to, when not the recipients'.
+    pub encrypt_to: Option<String>,
+    /// Further certificates the envelope is addressed to (RX-51).
+    pub also_encrypt_to: Vec<String>,
+    /// SUT recipient roles (`primary`, `untrusting`).
+    pub roles: Vec<String>,
+    /// Roles named only in the SMTP envelope (RX-47).
+    pub roles_extra: Vec<String>,
+    pub sent: Option<Sent>,
+    /// Evidence recorded by the steps, in order.
+    pub evidence: Vec<Evidence>,
+}
+
+impl DirectWorld {
+    fn new() -> Self {
+        let ctx = RunContext::get();
+        let correlation_id = ctx
+            .as_ref()
+            .map(|c| c.correlation_id())
+            .unwrap_or_else(|| "dc-no-run".into());
+        DirectWorld {
+            ctx,
+            correlation_id,
+            stimulus: None,
+            signer: "hisp_sender".into(),
+            encrypt_to: None,
+            also_encrypt_to: Vec::new(),
+            roles: Vec::new(),
+            roles_extra: Vec::new(),
+            sent: None,
+            evidence: Vec::new(),
+        }
+    }
+
+    /// The run's context; a step run outside `run` is a harness error.
+    pub fn ctx(&self) -> Result<Arc<RunContext>, String> {
+        self.ctx.clone().ok_or_else(|| {
+            "no run context: scenarios run only under `direct-conformance run`".into()
+        })
+    }
+
+    pub fn record(&mut self, kind: &str, title: impl Into<String>, body: impl Into<String>) {
+        self.evidence.push(Evidence {
+            kind: kind.into(),
+            title: title.into(),
+            body: body.into(),
+        });
+    }
+
+    pub fn stimulus_mut(&mut self) -> Result<&mut Stimulus, String> {
+        self.stimulus
+            .as_mut()
+            .ok_or_else(|| "no message prepared: start with `Given a Direct message …`".into())
+    }
+
+    pub fn sent(&self) -> Result<&Sent, String> {
+        self.sent.as_ref().ok_or_else(|| {
+            "nothing was sent yet: a `When the harness delivers …` step is missing".into()
+        })
+    }
 }

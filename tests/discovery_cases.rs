@@ -56,6 +56,7 @@ fn config(w: &WorldHandle, faults: FaultKnobs) -> DiscoveryConfig {
         ldap_connect: Duration::from_secs(2),
         ldap_operation: Duration::from_secs(2),
         http: Duration::from_secs(5),
+        total: Duration::from_secs(12),
     };
     // The weight-100 server first (D16); the weighted choice itself is tested below.
     c.random = Arc::new(Fixed(u32::MAX));
@@ -88,6 +89,19 @@ fn expected(e: &Option<String>) -> BTreeSet<String> {
     e.iter().cloned().collect()
 }
 
+/// Why nothing may be chosen in each negative case (catalogue §a.6, §a.9).
+fn negative_reason(id: &str) -> Option<&'static str> {
+    Some(match id {
+        "D5" | "D6" | "D7" | "D8" => "Expired",
+        "D11" | "D12" | "D13" => "none",
+        "D19" => "NotYetValid",
+        "D20" => "WrongBinding",
+        "D21" => "Untrusted",
+        "D34" => "Revoked",
+        _ => return None,
+    })
+}
+
 fn case<'a>(w: &'a WorldHandle, id: &str) -> &'a direct_conformance::env::CaseSpec {
     w.cases()
         .iter()
@@ -114,6 +128,25 @@ async fn every_discovery_case_chooses_the_expected_certificate() {
             "{:<4} {:<34} want {want:?} got {got:?}\n",
             c.id, c.address
         ));
+        // Negative cases: nothing chosen for the case's own reason, not by accident.
+        if let Some(reason) = negative_reason(&c.id) {
+            let reasons: Vec<String> = r
+                .candidates
+                .iter()
+                .map(|k| format!("{:?}", k.verdict))
+                .collect();
+            let ok = match reason {
+                "none" => r.candidates.is_empty(),
+                _ => !reasons.is_empty() && reasons.iter().all(|v| v.contains(reason)),
+            };
+            if !ok {
+                failures.push(format!(
+                    "{}: expected every candidate dropped as {reason}, got {reasons:?}\n{}",
+                    c.id,
+                    r.explain()
+                ));
+            }
+        }
         if got != want {
             failures.push(format!(
                 "{} ({}): expected {want:?}, got {got:?}\n{}",
@@ -201,10 +234,94 @@ async fn evidence_tcp_retry_crl_aia_ipkix_and_order() {
             r.explain()
         );
     }
+    // D25: the silent server costs one bounded operation timeout, then L5 answers.
+    let started = std::time::Instant::now();
+    let (got, r) = run(&w, "d25@domain17.direct.test", FaultKnobs::default()).await;
+    assert_eq!(got, expected(&Some("D25_valC".into())), "{}", r.explain());
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{}",
+        r.explain()
+    );
+    assert!(
+        r.steps
+            .iter()
+            .any(|s| !s.ok && s.outcome.contains("timeout")),
+        "{}",
+        r.explain()
+    );
+    // D29: the CNAME is followed and named in the evidence.
+    let (_, r) = run(&w, "d29@domain21.direct.test", FaultKnobs::default()).await;
+    assert!(
+        r.explain().contains("CNAME certs.domain21"),
+        "{}",
+        r.explain()
+    );
+    // D10: the unresolvable target is asked for once, then skipped.
+    let (_, r) = run(&w, "d10@domain3.direct.test", FaultKnobs::default()).await;
+    let asked = r
+        .steps
+        .iter()
+        .filter(|s| s.target.to_string() == "DNS A ldap-unavailable.direct.test.")
+        .count();
+    assert_eq!(asked, 1, "{}", r.explain());
+    // A failed CERT lookup (REFUSED outside direct.test) stops discovery: no SRV, no LDAP.
+    let (got, r) = run(&w, "someone@example.org", FaultKnobs::default()).await;
+    assert!(got.is_empty());
+    assert!(r.conclusion.contains("failed"), "{}", r.explain());
+    assert_eq!(r.steps.len(), 1, "{}", r.explain());
+    // IPKIX switched off: the type-4 record is ignored (DISC-03), not "found and invalid".
+    let mut c = config(&w, FaultKnobs::default());
+    c.follow_ipkix = false;
+    let r = Discoverer::new(c)
+        .expect("resolver")
+        .discover("d23@domain15.direct.test")
+        .await;
+    assert!(r.certificates.is_empty());
+    assert_eq!(
+        r.conclusion,
+        "no valid certificate found",
+        "{}",
+        r.explain()
+    );
+    assert!(
+        r.explain().contains("UnsupportedType(4)"),
+        "{}",
+        r.explain()
+    );
+    // The overall bound: the tarpit alone outlasts a 1 s budget.
+    let mut c = config(&w, FaultKnobs::default());
+    c.timeouts.total = Duration::from_secs(1);
+    let started = std::time::Instant::now();
+    let r = Discoverer::new(c)
+        .expect("resolver")
+        .discover("d25@domain17.direct.test")
+        .await;
+    assert!(started.elapsed() < Duration::from_millis(1800));
+    assert!(
+        r.certificates.is_empty() && r.conclusion.contains("gave up"),
+        "{}",
+        r.explain()
+    );
+    assert!(!r.steps.is_empty(), "the evidence so far is kept");
+    // D15: L1 (priority 0) asked first; D16: L3 (weight 100) asked first.
+    for (id, server) in [("D15", "L1"), ("D16", "L3")] {
+        let (_, r) = run(&w, &case(&w, id).address, FaultKnobs::default()).await;
+        let want = w.ldap_addr(server).map(|a| a.to_string());
+        let first = r.steps.iter().find_map(|s| match &s.target {
+            direct_conformance::discovery::StepTarget::Ldap { .. } => s.server.clone(),
+            _ => None,
+        });
+        assert_eq!(first, want, "{id}\n{}", r.explain());
+    }
     // D5: the dropped candidate is explained.
     let (_, r) = run(&w, "d5@domain1.direct.test", FaultKnobs::default()).await;
     assert!(r.conclusion.contains("DISC-16"), "{}", r.explain());
     assert!(r.explain().contains("Expired"), "{}", r.explain());
+    // The result is evidence for reports: it serialises with every step and candidate.
+    let json = serde_json::to_value(&r).expect("json");
+    assert!(json["candidates"][0]["verdict"]["Dropped"]["Expired"].is_string());
+    assert_eq!(json["steps"].as_array().map(Vec::len), Some(r.steps.len()));
     w.shutdown().await;
 }
 

@@ -1,7 +1,8 @@
 //! The discovery procedure: the four steps of DISC-15 in order, the selection of
 //! [`super::select`], the no-fallback rule of DISC-16, and the fault knobs.
 
-use std::net::SocketAddr;
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 
 use der::Decode;
@@ -17,7 +18,10 @@ use super::dns::{Answer, Dns, ResolverError};
 use super::fetch::RoutedFetcher;
 use super::ldap::{self, ServerOutcome};
 use super::names::DirectAddress;
-use super::result::{CandidateReport, DiscoveryResult, DropReason, Origin, StepKind, Verdict};
+use super::result::{
+    CandidateReport, DiscoveryResult, DropReason, NetworkStep, Origin, StepKind, StepTarget,
+    Verdict,
+};
 use super::select;
 use super::srv::{SrvTarget, order_targets};
 
@@ -32,6 +36,14 @@ impl Raw {
     fn counts(&self) -> bool {
         !matches!(self.der, Err(DropReason::UnsupportedType(_)))
     }
+}
+
+/// What the LDAP steps of one discovery remember: target addresses, and servers that failed
+/// (a dead server is not waited for twice, DISC-11).
+#[derive(Default)]
+struct LdapMemory {
+    addresses: HashMap<String, Vec<IpAddr>>,
+    failed: HashSet<String>,
 }
 
 /// A discovery client for one configuration (one resolver, reused across addresses).
@@ -66,16 +78,70 @@ impl Discoverer {
         &self.config
     }
 
+    /// The resolver pointed at the configured DNS server (for the hosting checks).
+    pub(super) fn dns(&self) -> &Dns {
+        &self.dns
+    }
+
+    /// Full path reports (VC-6xx facts) for `leaves` to the configured anchors, with AIA and
+    /// CRL fetches routed through the configured DNS server, and the network steps they made.
+    pub(super) async fn path_reports(
+        &self,
+        leaves: Vec<Certificate>,
+        at: OffsetDateTime,
+    ) -> (Vec<crate::trust::PathReport>, Vec<NetworkStep>) {
+        let anchors = self.config.anchors.clone();
+        let options = PathOptions {
+            online: true,
+            fetch_timeout: self.config.timeouts.http,
+            strict_revocation: self.config.strict_revocation,
+            ..PathOptions::default()
+        };
+        let (reports, steps) = self
+            .blocking(move |f| {
+                leaves
+                    .iter()
+                    .map(|leaf| {
+                        let input = PathInput {
+                            leaf,
+                            intermediates: &[],
+                            anchors: &anchors,
+                            crls: &[],
+                            at,
+                        };
+                        validate_with(&input, &options, Some(f))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await;
+        (reports.unwrap_or_default(), steps)
+    }
+
+    /// Discovers `address`, within `timeouts.total` overall: past it, discovery gives up with
+    /// the evidence gathered so far and chooses nothing.
     pub async fn discover(&self, address: &str) -> DiscoveryResult {
         let mut result = DiscoveryResult {
             address: address.into(),
             ..DiscoveryResult::default()
         };
+        let total = self.config.timeouts.total;
+        if tokio::time::timeout(total, self.run(address, &mut result))
+            .await
+            .is_err()
+        {
+            result.winning_step = None;
+            result.certificates.clear();
+            result.conclusion = format!("gave up after {total:?} (timeouts.total)");
+        }
+        result
+    }
+
+    async fn run(&self, address: &str, result: &mut DiscoveryResult) {
         let addr = match DirectAddress::parse(address) {
             Ok(a) => a,
             Err(e) => {
                 result.conclusion = e.to_string();
-                return result;
+                return;
             }
         };
         let at = self.config.at.unwrap_or_else(OffsetDateTime::now_utc);
@@ -96,24 +162,37 @@ impl Discoverer {
             ]
         };
         let mut srv: Option<Vec<SrvTarget>> = None;
+        let mut memory = LdapMemory::default();
         for step in order {
             if step.is_address_bound() && addr.local.is_none() {
                 continue;
             }
             let raw = match step {
                 StepKind::DnsAddress | StepKind::DnsDomain => {
-                    self.dns_step(step, &addr, &mut result).await
+                    match self.dns_step(step, &addr, result).await {
+                        Ok(raw) => raw,
+                        Err(name) => {
+                            // Fail closed: only NXDOMAIN and NODATA mean "none here" (DISC-07);
+                            // after an error, a lower level could hide a certificate that wins.
+                            result.conclusion = format!(
+                                "{step:?}: the CERT lookup of {name} failed; discovery stops \
+                                 rather than fall through to a lower level"
+                            );
+                            return;
+                        }
+                    }
                 }
                 StepKind::LdapAddress | StepKind::LdapDomain => {
                     if srv.is_none() {
-                        srv = Some(self.srv_targets(&addr, &mut result).await);
+                        srv = Some(self.srv_targets(&addr, result).await);
                     }
                     let targets = srv.as_deref().unwrap_or_default();
-                    self.ldap_step(step, &addr, targets, &mut result).await
+                    self.ldap_step(step, &addr, targets, &mut memory, result)
+                        .await
                 }
             };
             let found = raw.iter().any(Raw::counts);
-            let reports = self.evaluate(raw, step, &addr, at, &mut result).await;
+            let reports = self.evaluate(raw, step, &addr, at, result).await;
             let kept: Vec<Certificate> = reports
                 .iter()
                 .filter(|r| r.kept())
@@ -124,18 +203,17 @@ impl Discoverer {
                 result.conclusion = format!("{} valid certificate(s) from {step:?}", kept.len());
                 result.winning_step = Some(step);
                 result.certificates = kept;
-                return result;
+                return;
             }
             if found && step.is_address_bound() && !faults.fallback_to_domain_after_invalid {
                 result.conclusion = format!(
                     "{step:?} found certificates and none is valid: no fallback to \
                      domain-bound certificates (DISC-16)"
                 );
-                return result;
+                return;
             }
         }
         result.conclusion = "no valid certificate found".into();
-        result
     }
 
     async fn dns_step(
@@ -143,7 +221,7 @@ impl Discoverer {
         step: StepKind,
         addr: &DirectAddress,
         result: &mut DiscoveryResult,
-    ) -> Vec<Raw> {
+    ) -> Result<Vec<Raw>, String> {
         let names = if step == StepKind::DnsAddress {
             addr.address_names()
         } else {
@@ -153,12 +231,14 @@ impl Discoverer {
             Ok(n) => n,
             Err(e) => {
                 result.conclusion = e.to_string();
-                return Vec::new();
+                return Ok(Vec::new());
             }
         };
         for name in names {
-            let Answer::Records(records) = self.dns.cert(&name, &mut result.steps).await else {
-                continue;
+            let records = match self.dns.cert(&name, &mut result.steps).await {
+                Answer::Records(r) => r,
+                Answer::None => continue,
+                Answer::Failed => return Err(name.to_string()),
             };
             let owner = name.to_string();
             let mut raw = Vec::new();
@@ -180,9 +260,9 @@ impl Discoverer {
                 });
             }
             // The first owner spelling that answers is the address-bound RRset.
-            return raw;
+            return Ok(raw);
         }
-        Vec::new()
+        Ok(Vec::new())
     }
 
     /// DISC-04: the record data is a URL; its target is used as if published.
@@ -247,6 +327,7 @@ impl Discoverer {
         step: StepKind,
         addr: &DirectAddress,
         targets: &[SrvTarget],
+        memory: &mut LdapMemory,
         result: &mut DiscoveryResult,
     ) -> Vec<Raw> {
         let mail = if step == StepKind::LdapAddress {
@@ -258,8 +339,22 @@ impl Discoverer {
         let t = &self.config.timeouts;
         for target in targets {
             let label = format!("{}:{}", target.target, target.port);
-            let ips = self.dns.addresses(&target.target, &mut result.steps).await;
+            if memory.failed.contains(&label) {
+                if failover {
+                    continue;
+                }
+                break;
+            }
+            let ips = match memory.addresses.get(&target.target) {
+                Some(ips) => ips.clone(),
+                None => {
+                    let ips = self.dns.addresses(&target.target, &mut result.steps).await;
+                    memory.addresses.insert(target.target.clone(), ips.clone());
+                    ips
+                }
+            };
             let Some(ip) = ips.first() else {
+                memory.failed.insert(label);
                 if failover {
                     continue;
                 }
@@ -291,8 +386,12 @@ impl Discoverer {
                         .collect();
                 }
                 ServerOutcome::Answered(_) => continue,
-                ServerOutcome::Failed if failover => continue,
-                ServerOutcome::Failed => break,
+                ServerOutcome::Failed => {
+                    memory.failed.insert(label);
+                    if !failover {
+                        break;
+                    }
+                }
             }
         }
         Vec::new()
@@ -303,7 +402,7 @@ impl Discoverer {
     async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&RoutedFetcher) -> T + Send + 'static,
-    ) -> (Option<T>, Vec<super::result::NetworkStep>) {
+    ) -> (Option<T>, Vec<NetworkStep>) {
         let options = FetchOptions {
             timeout: self.config.timeouts.http,
             ..FetchOptions::default()
@@ -314,9 +413,7 @@ impl Discoverer {
         let job = tokio::task::spawn_blocking(move || {
             let inner = match HttpFetcher::new(options) {
                 Ok(i) => i,
-                Err(e) => {
-                    return (None, vec![]).with_error(e.to_string());
-                }
+                Err(e) => return (None, vec![client_failed(e.to_string())]),
             };
             let fetcher = RoutedFetcher {
                 inner,
@@ -328,7 +425,8 @@ impl Discoverer {
             let v = f(&fetcher);
             (Some(v), fetcher.take_steps())
         });
-        job.await.unwrap_or((None, Vec::new()))
+        job.await
+            .unwrap_or_else(|e| (None, vec![client_failed(format!("task: {e}"))]))
     }
 
     async fn evaluate(
@@ -423,21 +521,14 @@ impl Discoverer {
     }
 }
 
-trait WithError {
-    fn with_error(self, e: String) -> Self;
-}
-
-impl<T> WithError for (Option<T>, Vec<super::result::NetworkStep>) {
-    /// Records a fetcher that could not be built as a failed step.
-    fn with_error(mut self, e: String) -> Self {
-        self.1.push(super::result::NetworkStep {
-            target: super::result::StepTarget::Http { url: String::new() },
-            server: None,
-            ok: false,
-            outcome: format!("HTTP client: {e}"),
-            duration_ms: 0,
-        });
-        self
+/// A fetcher that could not be built (or a task that died), as a failed step.
+fn client_failed(e: String) -> NetworkStep {
+    NetworkStep {
+        target: StepTarget::Http { url: String::new() },
+        server: None,
+        ok: false,
+        outcome: format!("HTTP client: {e}"),
+        duration_ms: 0,
     }
 }
 
@@ -446,4 +537,14 @@ fn hex_sha256(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The reference HISP runs discovery on spawned tasks: the client and its future must be
+/// `Send` (a compile-time check).
+#[allow(dead_code)]
+fn discovery_is_send(d: &Discoverer) {
+    fn is_send<T: Send>(_: T) {}
+    fn is_sync<T: Sync>(_: &T) {}
+    is_sync(d);
+    is_send(d.discover("a@b.test"));
 }

@@ -24,6 +24,8 @@ pub struct Timeouts {
     pub ldap_operation: Duration,
     /// One HTTP fetch (IPKIX, AIA, CRL).
     pub http: Duration,
+    /// The whole discovery (the catalogue's lookup allowance is 12 s embedded, 60 s vendor).
+    pub total: Duration,
 }
 
 impl Default for Timeouts {
@@ -34,6 +36,7 @@ impl Default for Timeouts {
             ldap_connect: Duration::from_secs(3),
             ldap_operation: Duration::from_secs(5),
             http: Duration::from_secs(10),
+            total: Duration::from_secs(60),
         }
     }
 }

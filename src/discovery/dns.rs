@@ -66,6 +66,7 @@ impl Dns {
         opts.ndots = 0;
         // Evidence per discovery: no answers remembered from an earlier run.
         opts.cache_size = 0;
+        opts.preserve_intermediates = true;
         let resolver = builder.build().map_err(|e| ResolverError(e.to_string()))?;
         Ok(Dns { resolver, server })
     }
@@ -87,7 +88,19 @@ impl Dns {
                     .filter(|r| r.record_type() == rtype)
                     .map(|r| r.data.clone())
                     .collect();
-                let outcome = format!("{} {rtype} record(s)", data.len());
+                // DISC-06: say which alias led to the records.
+                let via: Vec<String> = lookup
+                    .answers()
+                    .iter()
+                    .filter_map(|r| match &r.data {
+                        RData::CNAME(c) => Some(format!("{} CNAME {}", r.name, c.0)),
+                        _ => None,
+                    })
+                    .collect();
+                let mut outcome = format!("{} {rtype} record(s)", data.len());
+                if !via.is_empty() {
+                    outcome.push_str(&format!(" via {}", via.join(", ")));
+                }
                 if data.is_empty() {
                     (
                         Answer::None,

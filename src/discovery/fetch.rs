@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
 
-use crate::trust::FetchPurpose;
 use crate::trust::fetch::{Fetched, Fetcher, HttpFetcher};
+use crate::trust::{FetchPurpose, FetchRecord};
 
 use super::dns::Dns;
 use super::result::{NetworkStep, StepTarget};
@@ -41,16 +41,18 @@ fn split_http(url: &str) -> Option<(String, u16, String)> {
 }
 
 impl RoutedFetcher {
-    /// The URL to connect to for `url`; unchanged when it cannot be routed.
-    fn route(&self, url: &str) -> String {
+    /// The URL to connect to for `url`: host names go through the configured DNS server
+    /// only, never the system resolver. URLs that are not plain http pass unchanged (the trust
+    /// fetcher refuses their scheme itself).
+    fn route(&self, url: &str) -> Result<String, String> {
         let Some((host, port, path)) = split_http(url) else {
-            return url.to_string();
+            return Ok(url.to_string());
         };
         if let Some(addr) = self.hosts.get(&format!("{host}:{port}")) {
-            return format!("http://{addr}{path}");
+            return Ok(format!("http://{addr}{path}"));
         }
         if host.parse::<std::net::IpAddr>().is_ok() {
-            return url.to_string();
+            return Ok(url.to_string());
         }
         let mut steps = Vec::new();
         let ips = self.runtime.block_on(self.dns.addresses(&host, &mut steps));
@@ -58,8 +60,8 @@ impl RoutedFetcher {
             s.extend(steps);
         }
         match ips.first() {
-            Some(ip) => format!("http://{}{path}", SocketAddr::new(*ip, port)),
-            None => url.to_string(),
+            Some(ip) => Ok(format!("http://{}{path}", SocketAddr::new(*ip, port))),
+            None => Err(format!("{host} has no address in the configured DNS")),
         }
     }
 
@@ -73,8 +75,26 @@ impl RoutedFetcher {
 
 impl Fetcher for RoutedFetcher {
     fn fetch(&self, url: &str, purpose: FetchPurpose) -> Fetched {
-        let routed = self.route(url);
-        let mut got = self.inner.fetch(&routed, purpose);
+        let (routed, mut got) = match self.route(url) {
+            Ok(routed) => {
+                let got = self.inner.fetch(&routed, purpose);
+                (routed, got)
+            }
+            Err(e) => (
+                url.to_string(),
+                Fetched {
+                    record: FetchRecord {
+                        url: url.into(),
+                        purpose,
+                        status: None,
+                        bytes: 0,
+                        error: Some(e),
+                        duration_ms: 0,
+                    },
+                    body: None,
+                },
+            ),
+        };
         // The report names the URL the certificate gave, and where it went.
         let server = (routed != url).then(|| routed.clone());
         got.record.url = url.to_string();
@@ -99,7 +119,56 @@ impl Fetcher for RoutedFetcher {
 
 #[cfg(test)]
 mod tests {
-    use super::split_http;
+    use super::*;
+    use crate::discovery::Timeouts;
+    use crate::trust::fetch::FetchOptions;
+
+    #[test]
+    fn hosts_resolve_only_through_the_configured_dns() {
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        // A UDP socket that never answers: every name is unresolvable.
+        let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("udp");
+        let timeouts = Timeouts {
+            dns: std::time::Duration::from_millis(200),
+            dns_attempts: 1,
+            ..Timeouts::default()
+        };
+        let dns = rt.block_on(async {
+            Dns::new(silent.local_addr().expect("addr"), &timeouts, true).expect("dns")
+        });
+        let mut hosts = BTreeMap::new();
+        hosts.insert(
+            "pki.direct.test:10080".to_string(),
+            "127.0.0.1:9".parse().expect("addr"),
+        );
+        let f = RoutedFetcher {
+            inner: HttpFetcher::new(FetchOptions::default()).expect("client"),
+            hosts,
+            dns,
+            runtime: rt.handle().clone(),
+            steps: Mutex::new(Vec::new()),
+        };
+        assert_eq!(
+            f.route("http://PKI.direct.test:10080/a.crl"),
+            Ok("http://127.0.0.1:9/a.crl".to_string())
+        );
+        assert_eq!(
+            f.route("http://10.0.0.1/a"),
+            Ok("http://10.0.0.1/a".to_string())
+        );
+        let got = f.fetch("http://nowhere.direct.test/x.cer", FetchPurpose::CaIssuers);
+        assert!(got.body.is_none());
+        assert!(
+            got.record
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("configured DNS")),
+            "{:?}",
+            got.record
+        );
+        let steps = f.take_steps();
+        assert!(steps.iter().any(|s| !s.ok), "{steps:?}");
+    }
 
     #[test]
     fn http_urls_split() {

@@ -151,6 +151,14 @@ impl DiscoveryResult {
             .collect()
     }
 
+    /// Every parsed candidate, valid or not (for the HISP's `encrypt-to-all-found` fault).
+    pub fn found_certificates(&self) -> Vec<Certificate> {
+        self.candidates
+            .iter()
+            .filter_map(|c| c.certificate.clone())
+            .collect()
+    }
+
     /// A readable account, one line per step and candidate.
     pub fn explain(&self) -> String {
         use fmt::Write as _;

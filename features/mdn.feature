@@ -1,0 +1,59 @@
+Feature: MDN: the SUT as receiving HISP acknowledges what it accepts
+  The harness HISP hisp.direct.test sends the SUT's primary test recipient a default Direct
+  message. The SUT must answer with MDNs that are themselves Direct messages (signed and
+  encrypted: the harness HISP refuses anything else), processed at once, dispatched after
+  delivery when timely and reliable delivery was requested, and never an MDN for an MDN.
+
+  @MT39 @req-MDN-01 @req-MDN-02 @req-MDN-05 @req-MDN-06 @req-MDN-10
+  Scenario: MT39 processed and dispatched MDNs answer a timely-and-reliable request
+    Given a Direct message from the harness to the SUT's primary recipient
+    When the harness delivers it to the SUT's backbone
+    Then a processed MDN for the message reaches the harness
+    And a dispatched MDN for the message reaches the harness
+    And the dispatched MDN carries the final-delivery extension field
+
+  @MN1 @req-MDN-01
+  Scenario: MN1 a processed MDN is sent even without a request
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message asks for no notifications
+    When the harness delivers it to the SUT's backbone
+    Then a processed MDN for the message reaches the harness
+
+  @MN1 @negative @req-MDN-10 @req-MDN-11
+  Scenario: MN1 no dispatched MDN with the extension field when none was requested
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message asks for no notifications
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And no dispatched MDN with the final-delivery extension field reaches the harness
+
+  @MN2 @negative @req-MDN-04
+  Scenario: MN2 an MDN is never answered with an MDN
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is a processed MDN for a message the SUT never sent
+    When the harness delivers it to the SUT's backbone
+    Then no MDN for the message reaches the harness
+
+  @RX-22 @negative @req-MDN-03
+  Scenario: RX-22 a message that fails trust gets no MDN at all
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_untrusted" certificate
+    When the harness delivers it to the SUT's backbone
+    Then no MDN for the message reaches the harness
+
+  @MN4 @req-MDN-09 @req-MDN-10
+  Scenario: MN4 a request written in another case is honoured
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message's Disposition-Notification-Options header reads x-direct-final-destination-delivery=Optional,True
+    When the harness delivers it to the SUT's backbone
+    Then a processed MDN for the message reaches the harness
+    And a dispatched MDN for the message reaches the harness
+    And the dispatched MDN carries the final-delivery extension field
+
+  @MT40 @req-MDN-11
+  Scenario: MT40 a malformed request gets a processed MDN and no extension field
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message's Disposition-Notification-Options header reads X-XXXX-FINAL-X-DELXXXX=optioXXX,tXX
+    When the harness delivers it to the SUT's backbone
+    Then a processed MDN for the message reaches the harness
+    And no dispatched MDN with the final-delivery extension field reaches the harness

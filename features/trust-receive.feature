@@ -1,0 +1,305 @@
+Feature: Trust and encryption: the SUT receives from another HISP
+  The harness HISP hisp.direct.test delivers Direct messages to the SUT's backbone, signed by
+  each of its test signers. The SUT's primary test recipient trusts the harness root
+  (direct.test_ca_root) for incoming mail. A message the SUT accepts must reach the recipient
+  with its attachment intact and be acknowledged by a processed MDN; a message it must refuse
+  must not reach the recipient and must get no processed MDN.
+
+  @RX-01 @req-MSG-01 @req-MSG-04 @req-MSG-05 @req-MSG-06 @req-MSG-07 @req-SIG-01 @req-ENC-01 @req-ENC-05 @req-MDN-01 @req-MDN-02
+  Scenario: RX-01 a good message is delivered and acknowledged
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "hisp_sender" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-01 @needs-audit @req-AUD-01
+  Scenario: RX-01 the delivery of a good message is audited
+    Given a Direct message from the harness to the SUT's primary recipient
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And the SUT's audit log records the delivery with the recipient
+
+  @RX-02 @req-ENC-01
+  Scenario: RX-02 AES-256-CBC content encryption is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the content is encrypted with AES-256-CBC
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-03 @should @req-ENC-01
+  Scenario: RX-03 AES-192-CBC content encryption is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the content is encrypted with AES-192-CBC
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-04 @req-ENC-05 @req-ENC-06
+  Scenario: RX-04 RSA-OAEP key transport with SHA-256 is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the content-encryption key is transported with RSA-OAEP using SHA-256
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-05 @req-ENC-05
+  Scenario: RX-05 RSA-OAEP key transport with default parameters is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the content-encryption key is transported with RSA-OAEP with default parameters
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-06 @needs-aes-gcm @ds-1.3 @req-ENC-04
+  Scenario: RX-06 AES-128-GCM in AuthEnvelopedData is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the content is encrypted with AES-128-GCM
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-08 @negative @ds-1.3 @req-ENC-02 @req-ENC-03
+  Scenario: RX-08 3DES content encryption is refused
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the content is encrypted with 3DES
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
+  @RX-10 @negative @ds-1.3 @req-SIG-03 @req-SIG-04
+  Scenario: RX-10 a SHA-1 signature is refused under ds-1.3
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the signature uses SHA-1
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
+  @RX-12 @req-SIG-05
+  Scenario: RX-12 a SHA-384 signature is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the signature uses SHA-384
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-12 @req-SIG-05
+  Scenario: RX-12 a SHA-512 signature is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the signature uses SHA-512
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-14 @negative @req-SIG-08 @req-SIG-09
+  Scenario: RX-14 a 1024-bit RSA signer is refused
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_rsa1024" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
+  @RX-15 @req-CERT-13
+  Scenario: RX-15 a 3072-bit RSA signer is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_rsa3072" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-15 @req-CERT-13
+  Scenario: RX-15 a 4096-bit RSA signer is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_rsa4096" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-18 @negative @req-SIG-01 @req-SIG-12 @req-MDN-03
+  Scenario: RX-18 a message altered after signing is refused
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is altered after it was signed
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
+  @RX-19 @negative @req-CERT-06 @req-TRUST-06
+  Scenario: RX-19 an expired signer is refused
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_expired" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
+  @RX-19 @negative @needs-audit @req-AUD-01 @req-TRUST-06
+  Scenario: RX-19 the refusal of an expired signer is audited with its reason
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_expired" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's audit log records the refusal with the recipient and a reason
+
+  @RX-20 @negative @req-CERT-06 @req-TRUST-06
+  Scenario: RX-20 a signer that is not yet valid is refused
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_not_yet_valid" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
+  @RX-22 @negative @req-TRUST-01 @req-TRUST-10 @req-MDN-03
+  Scenario: RX-22 a signer under a different trust anchor is refused
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_untrusted" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
+  @RX-22 @negative @needs-audit @req-AUD-01 @req-TRUST-01
+  Scenario: RX-22 the refusal of an untrusted signer is audited with its reason
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_untrusted" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's audit log records the refusal with the recipient and a reason
+
+  @RX-23 @negative @req-TRUST-01
+  Scenario: RX-23 a recipient that trusts only another anchor refuses the message
+    Given a Direct message from the harness to the SUT's untrusting recipient
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
+  @RX-24 @negative @req-SIG-11 @req-MDN-03
+  Scenario: RX-24 an organisation certificate bound to another domain is refused
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_wrong_domain" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
+  @RX-25 @negative @req-SIG-11
+  Scenario: RX-25 the address certificate of another mailbox is refused
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_wrong_address" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
+  @RX-26 @req-CERT-02 @req-SIG-11
+  Scenario: RX-26 a domain-bound signer is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "hisp_domain" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-38 @req-MSG-10
+  Scenario: RX-38 an unwrapped message is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is not wrapped
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-43 @negative @req-MSG-01 @req-SEC-09
+  Scenario: RX-43 a signed but unencrypted message is not delivered as Direct
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed but not encrypted
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
+  @RX-44 @negative @req-MSG-01 @req-SEC-09
+  Scenario: RX-44 a plain message on the backbone is not delivered as Direct
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is neither signed nor encrypted
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
+  @RX-45 @negative @req-ENC-09
+  Scenario: RX-45 a message encrypted for somebody else is refused
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is encrypted only for the harness certificate "hisp_good"
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
+  @RX-46 @negative @req-ENC-11
+  Scenario: RX-46 an encrypted but unsigned message is refused
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is encrypted but not signed
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
+  @RX-48 @req-TRUST-01 @req-TRUST-14
+  Scenario: RX-48 trust is decided per recipient
+    Given a Direct message from the harness to the SUT's primary and untrusting recipients
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And the SUT's untrusting recipient does not receive the message
+
+  @RX-13 @req-SIG-06
+  Scenario: RX-13 micalg written "sha256" is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the signature's micalg parameter is written sha256
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-13 @req-SIG-06
+  Scenario: RX-13 micalg written "SHA-256" is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the signature's micalg parameter is written SHA-256
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-28 @negative @ds-1.3 @req-CERT-08
+  Scenario: RX-28 a wildcard signer certificate is refused
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_wildcard" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
+  @RX-30 @negative @req-CERT-05
+  Scenario: RX-30 a signer without digitalSignature is refused
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_encryption_only" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
+  @RX-35 @req-CERT-11
+  Scenario: RX-35 a signer without a CRL distribution point is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_no_crl_dp" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-36 @req-TRUST-09
+  Scenario: RX-36 a signer whose CRL cannot be fetched is accepted by default
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_crl_unreachable" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-39 @req-MSG-11
+  Scenario: RX-39 a wrapper with parameters is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the wrapper's content type is "message/rfc822; charset=us-ascii"
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-47 @req-MSG-16
+  Scenario: RX-47 a recipient added to the SMTP envelope only does not get the message
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the SMTP envelope also names the SUT's second recipient, which the message header does not
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And the SUT's second recipient does not receive the message
+
+  @RX-49 @req-EDGE-12
+  Scenario: RX-49 a large message of about 1.1 MB is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message carries an extra attachment of 1100 kB
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-51 @req-ENC-07
+  Scenario: RX-51 an envelope also addressed to a recipient at another HISP is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is also encrypted for the harness certificate "hisp_good"
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness

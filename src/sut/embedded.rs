@@ -1,0 +1,153 @@
+//! The embedded reference SUT: a second reference HISP configured as the vendor
+//! (`sut.direct.test`, `sut_*` credentials) on loopback, with the fault switches asked for.
+//! The steps reach it only through its network doors, exactly like an external SUT.
+//!
+//! Next hops: SMTP port numbers are not in DNS, so the SUT reaches `hisp.direct.test` through
+//! a static resolver override (domain → the peer's backbone address); every other name goes
+//! to the harness DNS server.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use crate::hisp::{Hisp, HispConfig, HispHandle};
+
+use super::SutError;
+use super::config::{Recipient, Retrieval, SutModel, Windows};
+
+/// The embedded SUT's domain and its primary recipient.
+pub const DOMAIN: &str = "sut.direct.test";
+pub const PASSWORD: &str = "secret";
+
+/// Windows for the embedded SUT (TEST-CATALOGUE §0.3, embedded column; W_acc doubled to
+/// 10 s: a positive wait ends at the event, so the margin costs nothing on a passing run and
+/// keeps a loaded 2-core machine from failing RSA-4096 cases).
+pub fn windows() -> Windows {
+    use std::time::Duration;
+    Windows {
+        accept: Duration::from_secs(10),
+        silence: Duration::from_secs(3),
+        processed_timeout: Duration::from_secs(4),
+        dispatched_timeout: Duration::from_secs(6),
+        audit: Duration::from_secs(2),
+    }
+}
+
+/// The HISP configuration of the embedded SUT.
+pub fn config_text(dir: &Path, peer: SocketAddr, dns: SocketAddr, faults: &[String]) -> String {
+    let faults: Vec<String> = faults.iter().map(|f| format!("{f:?}")).collect();
+    format!(
+        r#"
+hostname = "{DOMAIN}"
+maildir = "{maildir}"
+audit_log = "{audit}"
+faults = [{faults}]
+tls = "pki:tls_sut"
+
+[listen]
+backbone = "127.0.0.1:0"
+submission = "127.0.0.1:0"
+pop3 = "127.0.0.1:0"
+
+[resolver]
+server = "{dns}"
+static = {{ "hisp.direct.test" = "{peer}" }}
+
+[timeouts]
+client_secs = 10
+delivery_attempts = 2
+retry_delay_ms = 100
+tick_ms = 50
+trust_fetch_secs = 2
+processed_mdn_secs = 4
+dispatched_mdn_secs = 6
+
+[[domain]]
+name = "{DOMAIN}"
+signing = "pki:sut_domain"
+incoming_anchors = ["pki:direct.test_ca_root"]
+outgoing_anchors = ["pki:direct.test_ca_root"]
+
+[[address]]
+address = "recipient@{DOMAIN}"
+signing = "pki:sut_recipient"
+password = "{PASSWORD}"
+
+[[address]]
+address = "second@{DOMAIN}"
+password = "{PASSWORD}"
+
+[[address]]
+address = "untrusting@{DOMAIN}"
+incoming_anchors = ["pki:direct.test_ca_untrusted"]
+password = "{PASSWORD}"
+
+[certificates]
+"hisp.direct.test" = ["pki:hisp_domain"]
+"sender@hisp.direct.test" = ["pki:hisp_sender"]
+"good@hisp.direct.test" = ["pki:hisp_good"]
+"#,
+        maildir = dir.join("maildir").display(),
+        audit = dir.join("audit.jsonl").display(),
+        faults = faults.join(", "),
+    )
+}
+
+/// Starts the embedded SUT and describes it as a [`SutModel`].
+pub async fn start(
+    dir: &Path,
+    peer: SocketAddr,
+    dns: SocketAddr,
+    faults: &[String],
+) -> Result<(SutModel, HispHandle), SutError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| SutError::Embedded(format!("{}: {e}", dir.display())))?;
+    let text = config_text(dir, peer, dns, faults);
+    let settings = HispConfig::parse(&text)
+        .and_then(|c| c.load(Path::new("/")))
+        .map_err(|e| SutError::Embedded(e.to_string()))?;
+    let audit: PathBuf = dir.join("audit.jsonl");
+    let handle = Hisp::start(settings)
+        .await
+        .map_err(|e| SutError::Embedded(e.to_string()))?;
+    let (Some(backbone), Some(pop3)) = (handle.backbone, handle.pop3) else {
+        return Err(SutError::Embedded("a door did not open".into()));
+    };
+    let recipient = |local: &str, cert: &str| Recipient {
+        address: format!("{local}@{DOMAIN}"),
+        certificate: cert.to_string(),
+        user: format!("{local}@{DOMAIN}"),
+        password: Some(PASSWORD.to_string()),
+    };
+    let model = SutModel {
+        domain: DOMAIN.into(),
+        profile: "ds-1.3".into(),
+        claims: vec!["pop3".into(), "audit".into()],
+        recipients: [
+            (
+                "primary".to_string(),
+                recipient("recipient", "pki:sut_recipient"),
+            ),
+            ("second".to_string(), recipient("second", "pki:sut_domain")),
+            (
+                "untrusting".to_string(),
+                recipient("untrusting", "pki:sut_domain"),
+            ),
+        ]
+        .into_iter()
+        .collect(),
+        backbone,
+        submission: None,
+        retrieval: Some(Retrieval::Pop3(pop3)),
+        anchors: vec!["pki:direct.test_ca_root".into()],
+        audit: Some(audit),
+        windows: windows(),
+        harness_backbone: peer,
+        harness_dns: dns,
+        label: if faults.is_empty() {
+            "embedded reference SUT".into()
+        } else {
+            format!("embedded reference SUT with fault {}", faults.join(", "))
+        },
+    };
+    Ok((model, handle))
+}

@@ -1,0 +1,112 @@
+//! The harness's own reference HISP, `hisp.direct.test`: where the SUT's MDNs arrive. It
+//! holds the keys of every harness signer that can receive encryption, because a SUT seals
+//! its MDN to the certificate that signed the original (MDN-02).
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use crate::hisp::{Hisp, HispConfig, HispHandle};
+
+use super::SutError;
+
+/// Harness signer credentials whose keys the peer holds (each signs as sender@hisp).
+const KEY_HOLDERS: &[&str] = &[
+    "sender_rsa3072",
+    "sender_rsa4096",
+    "sender_no_key_usage",
+    "sender_no_crl_dp",
+    "sender_crl_unreachable",
+    "sender_email_mismatch",
+    "sender_inter1",
+    "sender_inter2",
+    // Signers the SUT must refuse: held so that an MDN sent in error is seen (MDN-03).
+    "sender_untrusted",
+    "sender_expired",
+    "sender_not_yet_valid",
+    "sender_revoked",
+    "sender_wrong_domain",
+    "sender_wrong_address",
+    "sender_rsa1024",
+    "sender_sha1_signed",
+];
+
+fn anchor_list(anchors: &[String]) -> String {
+    let mut all: Vec<String> = vec!["pki:direct.test_ca_root".into()];
+    for a in anchors {
+        if !all.contains(a) {
+            all.push(a.clone());
+        }
+    }
+    all.iter()
+        .map(|a| format!("{a:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The peer's configuration text.
+pub fn config_text(
+    dir: &Path,
+    listen: SocketAddr,
+    sut_domain: &str,
+    sut_backbone: SocketAddr,
+    sut_anchors: &[String],
+) -> String {
+    let anchors = anchor_list(sut_anchors);
+    let mut text = format!(
+        r#"
+hostname = "hisp.direct.test"
+maildir = "{maildir}"
+audit_log = "{audit}"
+
+[listen]
+backbone = "{listen}"
+
+[resolver]
+static = {{ "{sut_domain}" = "{sut_backbone}" }}
+
+[timeouts]
+client_secs = 10
+delivery_attempts = 1
+retry_delay_ms = 100
+tick_ms = 100
+trust_fetch_secs = 2
+
+[[domain]]
+name = "hisp.direct.test"
+signing = "pki:hisp_domain"
+incoming_anchors = [{anchors}]
+outgoing_anchors = [{anchors}]
+
+[[address]]
+address = "sender@hisp.direct.test"
+signing = "pki:hisp_sender"
+"#,
+        maildir = dir.join("maildir").display(),
+        audit = dir.join("audit.jsonl").display(),
+    );
+    for k in KEY_HOLDERS {
+        text.push_str(&format!(
+            "\n[[address]]\naddress = \"keys-{}@hisp.direct.test\"\nsigning = \"pki:{k}\"\n",
+            k.replace('_', "-")
+        ));
+    }
+    text
+}
+
+/// Starts the peer HISP.
+pub async fn start(
+    dir: &Path,
+    listen: SocketAddr,
+    sut_domain: &str,
+    sut_backbone: SocketAddr,
+    sut_anchors: &[String],
+) -> Result<HispHandle, SutError> {
+    std::fs::create_dir_all(dir).map_err(|e| SutError::Peer(format!("{}: {e}", dir.display())))?;
+    let text = config_text(dir, listen, sut_domain, sut_backbone, sut_anchors);
+    let settings = HispConfig::parse(&text)
+        .and_then(|c| c.load(Path::new("/")))
+        .map_err(|e| SutError::Peer(e.to_string()))?;
+    Hisp::start(settings)
+        .await
+        .map_err(|e| SutError::Peer(e.to_string()))
+}

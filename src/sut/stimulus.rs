@@ -1,0 +1,235 @@
+//! What the harness sends to the SUT's backbone: a default Direct message (TEST-CATALOGUE
+//! §b.1) and the variations the RX rows name, built through `smime`, never by hand in steps.
+
+use x509_cert::Certificate;
+
+use crate::keys::PrivateKey;
+use crate::smime::algorithms::{ContentCipher, DigestAlgorithm, KeyTransport};
+use crate::smime::encrypt::{EncryptOptions, encrypt};
+use crate::smime::entity::{base64_lines, enveloped_headers, header_fields, multipart_signed};
+use crate::smime::message::{SealOptions, seal};
+use crate::smime::sign::{SignOptions, sign_detached};
+use crate::smime::wrap::{mime_entity, wrap};
+
+/// The C-CDA stand-in carried by every default message (its bytes are checked at EDGE-RET).
+pub const CCDA: &[u8] = b"<ClinicalDocument xmlns=\"urn:hl7-org:v3\"><title>direct-conformance</title></ClinicalDocument>\r\n";
+
+/// How the message is protected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// Signed, then encrypted (Direct).
+    SignedEncrypted,
+    /// Signed, then a header added inside the signed content (RX-18).
+    Tampered,
+    /// Signed only, no envelope (RX-43).
+    SignedOnly,
+    /// Encrypted only, no signature (RX-46).
+    EncryptedOnly,
+    /// Neither (RX-44).
+    Plain,
+}
+
+/// A message to build; defaults are the catalogue's default message.
+#[derive(Clone, Debug)]
+pub struct Stimulus {
+    pub from: String,
+    pub to: Vec<String>,
+    pub message_id: String,
+    pub subject: String,
+    pub request_notifications: bool,
+    pub form: Form,
+    pub digest: DigestAlgorithm,
+    pub cipher: ContentCipher,
+    pub key_transport: KeyTransport,
+    pub wrap: bool,
+    /// The whole inner message instead of the default one (an MDN, for example).
+    pub body: Option<Vec<u8>>,
+    /// The micalg parameter as written, instead of the digest's canonical name (RX-13).
+    pub micalg: Option<String>,
+    /// The wrapper's Content-Type value, instead of `message/rfc822` (RX-39).
+    pub wrapper_type: Option<String>,
+    /// Octets of filler attachment, for a large message (RX-49).
+    pub filler: usize,
+    /// The Disposition-Notification-Options value, instead of the standard request (MT40, MN4).
+    pub request_value: Option<String>,
+    /// SMTP envelope recipients beyond the header's (RX-47).
+    pub envelope_extra: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StimulusError {
+    #[error("cannot build the message: {0}")]
+    Smime(#[from] crate::smime::SmimeError),
+}
+
+impl Stimulus {
+    pub fn new(from: &str, to: &[String], message_id: &str) -> Self {
+        Stimulus {
+            from: from.to_string(),
+            to: to.to_vec(),
+            message_id: message_id.to_string(),
+            subject: "direct-conformance test message".into(),
+            request_notifications: true,
+            form: Form::SignedEncrypted,
+            digest: DigestAlgorithm::Sha256,
+            cipher: ContentCipher::Aes128Cbc,
+            key_transport: KeyTransport::RsaPkcs1v15,
+            wrap: true,
+            body: None,
+            micalg: None,
+            wrapper_type: None,
+            filler: 0,
+            request_value: None,
+            envelope_extra: Vec::new(),
+        }
+    }
+
+    /// The inner RFC 5322 message (CRLF), before any protection.
+    pub fn inner(&self) -> Vec<u8> {
+        if let Some(b) = &self.body {
+            return b.clone();
+        }
+        let request = if self.request_notifications {
+            format!(
+                "Disposition-Notification-To: {}\r\nDisposition-Notification-Options: {}\r\n",
+                self.from,
+                self.request_value
+                    .as_deref()
+                    .unwrap_or("X-DIRECT-FINAL-DESTINATION-DELIVERY=optional,true")
+            )
+        } else {
+            String::new()
+        };
+        let date = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc2822)
+            .unwrap_or_else(|_| "Thu, 26 Nov 2026 00:00:00 +0000".into());
+        let boundary = "----=_direct_conformance_part";
+        let mut out = format!(
+            "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: {id}\r\n{request}MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n--{boundary}\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nA test message from the direct-conformance harness.\r\n--{boundary}\r\nContent-Type: application/xml; name=\"ccda.xml\"\r\nContent-Disposition: attachment; filename=\"ccda.xml\"\r\nContent-Transfer-Encoding: base64\r\n\r\n",
+            from = self.from,
+            to = self.to.join(", "),
+            subject = self.subject,
+            id = self.message_id,
+        )
+        .into_bytes();
+        out.extend_from_slice(&base64_lines(CCDA));
+        if self.filler > 0 {
+            out.extend_from_slice(
+                format!("\r\n--{boundary}\r\nContent-Type: application/octet-stream; name=\"filler.bin\"\r\nContent-Disposition: attachment; filename=\"filler.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n").as_bytes(),
+            );
+            let filler: Vec<u8> = (0..self.filler).map(|i| (i % 251) as u8).collect();
+            out.extend_from_slice(&base64_lines(&filler));
+        }
+        out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        out
+    }
+
+    /// Every SMTP envelope recipient: the header's, then the extra ones.
+    pub fn envelope_recipients(&self) -> Vec<String> {
+        let mut all = self.to.clone();
+        all.extend(self.envelope_extra.iter().cloned());
+        all
+    }
+
+    /// The bytes for DATA: signed by `signer`, encrypted to `recipients`, as `form` says.
+    pub fn build(
+        &self,
+        signer: (&Certificate, &PrivateKey, &[Certificate]),
+        recipients: &[Certificate],
+    ) -> Result<Vec<u8>, StimulusError> {
+        let inner = self.inner();
+        let sign = SignOptions {
+            digest: self.digest,
+            chain: signer.2.to_vec(),
+            ..SignOptions::default()
+        };
+        let enc = EncryptOptions {
+            cipher: self.cipher,
+            key_transport: self.key_transport,
+            ..EncryptOptions::default()
+        };
+        let content = || match (&self.wrapper_type, self.wrap) {
+            (Some(t), true) => {
+                let mut c = format!("Content-Type: {t}\r\n\r\n").into_bytes();
+                c.extend_from_slice(&crate::smime::canonical::to_crlf(&inner));
+                c
+            }
+            (None, true) => wrap(&inner),
+            (_, false) => mime_entity(&inner),
+        };
+        let micalg = self
+            .micalg
+            .clone()
+            .unwrap_or_else(|| self.digest.micalg().to_string());
+        let outer = |body_header: &str, body: &[u8]| {
+            let mut out = header_fields(&inner, |n| {
+                let n = n.to_ascii_lowercase();
+                !n.starts_with("content-") && n != "mime-version"
+            });
+            out.extend_from_slice(b"MIME-Version: 1.0\r\n");
+            out.extend_from_slice(body_header.as_bytes());
+            out.extend_from_slice(body);
+            out
+        };
+        Ok(match self.form {
+            Form::SignedEncrypted if self.micalg.is_none() && self.wrapper_type.is_none() => seal(
+                &inner,
+                signer.0,
+                signer.1,
+                recipients,
+                &SealOptions {
+                    sign,
+                    encrypt: enc,
+                    wrap: self.wrap,
+                    outer_subject: true,
+                },
+            )?,
+            Form::SignedEncrypted => {
+                let content = content();
+                let signature = sign_detached(&content, signer.0, signer.1, &sign)?;
+                let signed = multipart_signed(&content, &signature, &micalg);
+                self.envelope(&inner, &signed, recipients, &enc)?
+            }
+            Form::Tampered => {
+                let content = content();
+                let signature = sign_detached(&content, signer.0, signer.1, &sign)?;
+                // A header added after signing: the digest no longer matches (ETT INVALID_DIGEST).
+                let mut altered = b"X-Added-After-Signing: yes\r\n".to_vec();
+                altered.extend_from_slice(&content);
+                let signed = multipart_signed(&altered, &signature, &micalg);
+                self.envelope(&inner, &signed, recipients, &enc)?
+            }
+            Form::SignedOnly => {
+                let content = content();
+                let signature = sign_detached(&content, signer.0, signer.1, &sign)?;
+                let signed = multipart_signed(&content, &signature, &micalg);
+                // multipart_signed starts with its own Content-Type field.
+                outer("", &signed)
+            }
+            Form::EncryptedOnly => {
+                let content = content();
+                self.envelope(&inner, &content, recipients, &enc)?
+            }
+            Form::Plain => inner.clone(),
+        })
+    }
+
+    fn envelope(
+        &self,
+        inner: &[u8],
+        entity: &[u8],
+        recipients: &[Certificate],
+        enc: &EncryptOptions,
+    ) -> Result<Vec<u8>, StimulusError> {
+        let envelope = encrypt(entity, recipients, enc)?;
+        let mut out = header_fields(inner, |n| {
+            let n = n.to_ascii_lowercase();
+            !n.starts_with("content-") && n != "mime-version"
+        });
+        out.extend_from_slice(b"MIME-Version: 1.0\r\n");
+        out.extend_from_slice(enveloped_headers(enc.cipher.is_authenticated()).as_bytes());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(&base64_lines(&envelope));
+        Ok(out)
+    }
+}
