@@ -148,5 +148,29 @@ async fn discovered_certificates_and_discovery_faults() {
         .as_deref(),
         Some("D15_valC")
     );
+    // D18: the intermediate comes by AIA; discovery validated it, the HISP takes its word.
+    assert_eq!(
+        sent_to(&w, &[], "d18@domain10.direct.test", &["D18_valA"])
+            .await
+            .as_deref(),
+        Some("D18_valA")
+    );
+    // D5: the only address-bound certificate is invalid: nothing is sent, unless the
+    // encrypt-to-all-found switch takes every candidate discovery parsed.
+    assert_eq!(
+        sent_to(&w, &[], "d5@domain1.direct.test", &["D5_invA"]).await,
+        None
+    );
+    assert_eq!(
+        sent_to(
+            &w,
+            &["encrypt-to-all-found"],
+            "d5@domain1.direct.test",
+            &["D5_invA"]
+        )
+        .await
+        .as_deref(),
+        Some("D5_invA")
+    );
     w.shutdown().await;
 }

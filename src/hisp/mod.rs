@@ -38,7 +38,7 @@ use crate::mdn::{Tracker, TrackerConfig};
 
 pub use config::{ConfigError, HispConfig, Profile, Settings};
 pub use faults::{Fault, Faults};
-pub use outbound::{CertificateSource, StaticCertificates};
+pub use outbound::{CertificateSource, Found, StaticCertificates};
 
 /// Which door a session came through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
