@@ -44,6 +44,15 @@ fn aimed(f: Fault) -> Result<&'static str, &'static str> {
         Fault::AcceptBadAuth | Fault::PlainAuthWithoutTls => {
             return Err("the edge-smtp area is not written yet");
         }
+        Fault::DomainBoundBeforeAddressBound
+        | Fault::FallbackToDomainAfterInvalid
+        | Fault::NoTcpRetry
+        | Fault::IgnoreSrvPriority
+        | Fault::NoLdapFailover => {
+            return Err(
+                "discovery-side switches of the SUT's outbound: the trust-send area is not written yet",
+            );
+        }
     })
 }
 

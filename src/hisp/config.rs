@@ -74,6 +74,18 @@ pub struct ResolverConfig {
     pub smtp_port: Option<u16>,
 }
 
+/// Certificate discovery for outbound (DNS CERT, then LDAP through SRV) through the
+/// resolver's DNS server, after the static `[certificates]` table.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoverySection {
+    #[serde(default)]
+    pub enabled: bool,
+    /// `host:port` of AIA/CRL URLs → `ADDR:PORT` to connect to instead.
+    #[serde(default)]
+    pub http_hosts: BTreeMap<String, String>,
+}
+
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct TimeoutConfig {
@@ -193,6 +205,8 @@ pub struct HispConfig {
     pub tls_client_anchors: Vec<String>,
     #[serde(default)]
     pub resolver: ResolverConfig,
+    #[serde(default)]
+    pub discovery: DiscoverySection,
     #[serde(default)]
     pub timeouts: TimeoutConfig,
     #[serde(default)]
@@ -402,6 +416,8 @@ pub struct Settings {
     pub dns_server: Option<SocketAddr>,
     pub static_routes: BTreeMap<String, SocketAddr>,
     pub smtp_port: u16,
+    /// Discovery on: the `http_hosts` overrides (`host:port` → address).
+    pub discovery: Option<BTreeMap<String, SocketAddr>>,
     pub timeouts: TimeoutConfig,
     pub limits: LimitConfig,
     pub domains: Vec<String>,
@@ -678,6 +694,24 @@ impl HispConfig {
                 socket(&format!("resolver.static.{k:?}"), v)?,
             );
         }
+        let discovery = if self.discovery.enabled {
+            if dns_server.is_none() {
+                return Err(field_err(
+                    "discovery.enabled",
+                    "discovery needs resolver.server (the DNS server to ask)",
+                ));
+            }
+            let mut hosts = BTreeMap::new();
+            for (k, v) in &self.discovery.http_hosts {
+                hosts.insert(
+                    k.to_ascii_lowercase(),
+                    socket(&format!("discovery.http_hosts.{k:?}"), v)?,
+                );
+            }
+            Some(hosts)
+        } else {
+            None
+        };
         if self.timeouts.delivery_attempts == 0 {
             return Err(field_err(
                 "timeouts.delivery_attempts",
@@ -882,6 +916,7 @@ impl HispConfig {
             dns_server,
             static_routes,
             smtp_port: self.resolver.smtp_port.unwrap_or(25),
+            discovery,
             timeouts: self.timeouts.clone(),
             limits: self.limits.clone(),
             domains,

@@ -23,6 +23,9 @@ pub enum Fault {
     EncryptToAllFound,
     DomainBoundBeforeAddressBound,
     FallbackToDomainAfterInvalid,
+    NoTcpRetry,
+    IgnoreSrvPriority,
+    NoLdapFailover,
     NoTimeoutDsn,
     NoAudit,
     AuditWithoutRecipient,
@@ -107,6 +110,21 @@ impl Fault {
             Fault::FallbackToDomainAfterInvalid,
             "fallback-to-domain-after-invalid",
             "falls back to domain-bound certificates when every address-bound one is invalid (DISC-16)",
+        ),
+        (
+            Fault::NoTcpRetry,
+            "no-tcp-retry",
+            "discovery takes a truncated UDP answer as it is, without retrying over TCP (DISC-02)",
+        ),
+        (
+            Fault::IgnoreSrvPriority,
+            "ignore-srv-priority",
+            "discovery tries LDAP SRV targets from the highest priority number down (RFC 2782)",
+        ),
+        (
+            Fault::NoLdapFailover,
+            "no-ldap-failover",
+            "discovery gives up LDAP at the first unavailable SRV target",
         ),
         (
             Fault::NoTimeoutDsn,

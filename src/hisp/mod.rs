@@ -38,7 +38,7 @@ use crate::mdn::{Tracker, TrackerConfig};
 
 pub use config::{ConfigError, HispConfig, Profile, Settings};
 pub use faults::{Fault, Faults};
-pub use outbound::{CertificateSource, StaticCertificates};
+pub use outbound::{CertificateSource, Found, StaticCertificates};
 
 /// Which door a session came through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -326,9 +326,16 @@ impl HispHandle {
 pub struct Hisp;
 
 impl Hisp {
-    /// Starts with the static certificate source of the configuration.
+    /// Starts with the static certificate source of the configuration, followed by the
+    /// discovery client when `[discovery] enabled`.
     pub async fn start(settings: Settings) -> Result<HispHandle, HispError> {
-        let certs = Arc::new(StaticCertificates::from_settings(&settings));
+        let table: Arc<dyn CertificateSource> =
+            Arc::new(StaticCertificates::from_settings(&settings));
+        let certs: Arc<dyn CertificateSource> = match outbound::discoverer(&settings) {
+            None => table,
+            Some(Ok(d)) => Arc::new(outbound::Layered(vec![table, Arc::new(d)])),
+            Some(Err(e)) => return Err(HispError::Resolver(e)),
+        };
         Self::start_with(settings, certs).await
     }
 

@@ -40,6 +40,25 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait CertificateSource: Send + Sync {
     /// Candidate certificates for `address` (address-bound and domain-bound alike).
     fn certificates<'a>(&'a self, address: &'a str) -> BoxFuture<'a, Vec<Certificate>>;
+
+    /// As `certificates`, saying whether the source already chose and validated them
+    /// (binding, usage, path, revocation), as the discovery client does; the HISP then
+    /// encrypts to them as they are. Default: candidates the HISP must judge itself.
+    fn find<'a>(&'a self, address: &'a str) -> BoxFuture<'a, Found> {
+        Box::pin(async move {
+            Found {
+                certificates: self.certificates(address).await,
+                validated: false,
+            }
+        })
+    }
+}
+
+/// What a source found for one address.
+#[derive(Clone, Debug, Default)]
+pub struct Found {
+    pub certificates: Vec<Certificate>,
+    pub validated: bool,
 }
 
 /// Certificates from the configuration's `[certificates]` table, by address then domain.
@@ -73,6 +92,88 @@ impl CertificateSource for StaticCertificates {
             out
         })
     }
+}
+
+/// The discovery client as a certificate source: the valid certificates of the winning step
+/// (already validated), or, with `encrypt-to-all-found`, every candidate it parsed.
+pub struct Discovered {
+    pub client: crate::discovery::Discoverer,
+    pub all_found: bool,
+}
+
+impl CertificateSource for Discovered {
+    fn certificates<'a>(&'a self, address: &'a str) -> BoxFuture<'a, Vec<Certificate>> {
+        Box::pin(async move { self.find(address).await.certificates })
+    }
+
+    fn find<'a>(&'a self, address: &'a str) -> BoxFuture<'a, Found> {
+        Box::pin(async move {
+            let r = self.client.discover(address).await;
+            if self.all_found {
+                Found {
+                    certificates: r.found_certificates(),
+                    validated: true,
+                }
+            } else {
+                Found {
+                    certificates: r.certificates,
+                    validated: true,
+                }
+            }
+        })
+    }
+}
+
+/// The configured table first; when it knows nothing for an address, the next source.
+pub struct Layered(pub Vec<Arc<dyn CertificateSource>>);
+
+impl CertificateSource for Layered {
+    fn certificates<'a>(&'a self, address: &'a str) -> BoxFuture<'a, Vec<Certificate>> {
+        Box::pin(async move { self.find(address).await.certificates })
+    }
+
+    fn find<'a>(&'a self, address: &'a str) -> BoxFuture<'a, Found> {
+        Box::pin(async move {
+            for s in &self.0 {
+                let found = s.find(address).await;
+                if !found.certificates.is_empty() {
+                    return found;
+                }
+            }
+            Found::default()
+        })
+    }
+}
+
+/// The discovery client for these settings (None: discovery off), with the HISP's fault
+/// switches passed on as the client's knobs.
+pub fn discoverer(settings: &Settings) -> Option<Result<Discovered, String>> {
+    let hosts = settings.discovery.as_ref()?;
+    let dns = settings.dns_server?;
+    let mut anchors: Vec<crate::trust::TrustAnchor> = Vec::new();
+    for a in settings.addresses.iter().flat_map(|a| &a.outgoing_anchors) {
+        if !anchors.contains(a) {
+            anchors.push(a.clone());
+        }
+    }
+    let mut config = crate::discovery::DiscoveryConfig::new(dns, anchors);
+    config.http_hosts = hosts.clone();
+    let f = &settings.faults;
+    config.faults = crate::discovery::FaultKnobs {
+        domain_bound_before_address_bound: f.on(Fault::DomainBoundBeforeAddressBound),
+        fallback_to_domain_after_invalid: f.on(Fault::FallbackToDomainAfterInvalid),
+        no_tcp_retry: f.on(Fault::NoTcpRetry),
+        ignore_srv_priority: f.on(Fault::IgnoreSrvPriority),
+        no_ldap_failover: f.on(Fault::NoLdapFailover),
+    };
+    Some(
+        crate::discovery::Discoverer::new(config)
+            .map(|client| Discovered {
+                client,
+                all_found: f.on(Fault::EncryptToAllFound),
+            })
+            .map_err(|e| e.to_string()),
+    )
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -358,11 +459,16 @@ async fn choose(
     recipient: &str,
 ) -> Result<Vec<Certificate>, String> {
     let faults = core.faults();
-    let found = core.certificates.certificates(recipient).await;
+    let Found {
+        certificates: found,
+        validated,
+    } = core.certificates.find(recipient).await;
     if found.is_empty() {
         return Err(format!("no certificate found for {recipient}"));
     }
-    if faults.on(Fault::EncryptToAllFound) {
+    // A source that validated already (the discovery client) is taken at its word; its
+    // AIA-fetched intermediates are not here to validate again.
+    if validated || faults.on(Fault::EncryptToAllFound) {
         return Ok(found);
     }
     let (mut address, mut domain) = (Vec::new(), Vec::new());
