@@ -33,10 +33,7 @@ fn aimed(f: Fault) -> Result<&'static str, &'static str> {
                 "RX-21 needs the SUT to fetch the root CRL from pki.direct.test:10080, which the embedded SUT cannot resolve (no HTTP override in the HISP yet); same VC-601 issue as accept-expired",
             );
         }
-        Fault::EncryptToAllFound
-        | Fault::NoTimeoutDsn
-        | Fault::DomainBoundBeforeAddressBound
-        | Fault::FallbackToDomainAfterInvalid => {
+        Fault::EncryptToAllFound | Fault::NoTimeoutDsn => {
             return Err(
                 "the SUT-sends areas (trust-send, MT cases over edge submission) are not written yet",
             );
