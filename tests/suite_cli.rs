@@ -61,3 +61,30 @@ fn what_cannot_start_is_exit_2_with_the_reason() {
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn unclaimed_features_are_skipped_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let features = dir.path().join("features");
+    std::fs::create_dir_all(&features).unwrap();
+    std::fs::write(
+        features.join("edge-imap.feature"),
+        "Feature: IMAP\n\n  @IMAP1 @needs-imap\n  Scenario: IMAP1 login\n    Given a Direct message from the harness to the SUT's primary recipient\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["run", "--features"])
+        .arg(&features)
+        .arg("--report-dir")
+        .arg(dir.path().join("r"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert_eq!(stdout.lines().last(), Some("0 passed, 0 failed, 1 skipped"));
+    let junit = std::fs::read_to_string(dir.path().join("r/junit.xml")).unwrap();
+    assert!(
+        junit.contains("<skipped message=\"the SUT does not claim imap\"/>"),
+        "{junit}"
+    );
+}

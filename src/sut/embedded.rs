@@ -121,7 +121,10 @@ pub async fn start(
     let model = SutModel {
         domain: DOMAIN.into(),
         profile: "ds-1.3".into(),
-        claims: vec!["pop3".into(), "audit".into()],
+        claims: ["pop3", "audit", "aes-gcm", "ecdsa"]
+            .into_iter()
+            .map(String::from)
+            .collect(),
         recipients: [
             (
                 "primary".to_string(),
