@@ -37,6 +37,9 @@ pub struct DirectWorld {
     /// Roles named only in the SMTP envelope (RX-47).
     pub roles_extra: Vec<String>,
     pub sent: Option<Sent>,
+    /// An open session with the SUT's submission door, and its last interesting replies.
+    pub submission: Option<direct_conformance::sut::submission::Session>,
+    pub replies: Vec<(String, direct_conformance::sut::submission::Reply)>,
     /// Evidence recorded by the steps, in order.
     pub evidence: Vec<Evidence>,
 }
@@ -58,6 +61,8 @@ impl DirectWorld {
             roles: Vec::new(),
             roles_extra: Vec::new(),
             sent: None,
+            submission: None,
+            replies: Vec::new(),
             evidence: Vec::new(),
         }
     }

@@ -109,7 +109,8 @@ pub async fn start(
     let handle = Hisp::start(settings)
         .await
         .map_err(|e| SutError::Embedded(e.to_string()))?;
-    let (Some(backbone), Some(pop3)) = (handle.backbone, handle.pop3) else {
+    let (Some(backbone), Some(pop3), Some(_)) = (handle.backbone, handle.pop3, handle.submission)
+    else {
         return Err(SutError::Embedded("a door did not open".into()));
     };
     let recipient = |local: &str, cert: &str| Recipient {
@@ -139,7 +140,12 @@ pub async fn start(
         .into_iter()
         .collect(),
         backbone,
-        submission: None,
+        submission: handle.submission.map(|a| super::config::SubmissionFile {
+            addr: a.to_string(),
+            starttls: true,
+            user: Some(format!("recipient@{DOMAIN}")),
+            password: Some(PASSWORD.to_string()),
+        }),
         retrieval: Some(Retrieval::Pop3(pop3)),
         anchors: vec!["pki:direct.test_ca_root".into()],
         audit: Some(audit),
