@@ -59,6 +59,125 @@ async fn connect(w: &mut DirectWorld) -> Result<(), String> {
     Ok(())
 }
 
+#[when(regex = r"^the SUT's edge user submits a message to ([\w.+-]+@[\w.-]+)$")]
+async fn submit(w: &mut DirectWorld, to: String) -> Result<(), String> {
+    connect(w).await?;
+    secure(w).await?;
+    let (user, password) = credentials(w)?;
+    let id = format!("<{}@edge.sut.direct.test>", w.correlation_id);
+    let message = format!(
+        "From: {user}\r\nTo: {to}\r\nSubject: direct-conformance edge submission\r\nDate: {date}\r\nMessage-ID: {id}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nA message submitted by the harness as the SUT's edge user.\r\n",
+        date = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc2822)
+            .unwrap_or_default(),
+    );
+    let s = session(w)?;
+    let steps: [(String, &str); 3] = [
+        (
+            format!("AUTH PLAIN {}", auth_plain(&user, &password)),
+            "AUTH",
+        ),
+        (format!("MAIL FROM:<{user}>"), "MAIL"),
+        (format!("RCPT TO:<{to}>"), "RCPT"),
+    ];
+    for (line, what) in steps {
+        let shown = if what == "AUTH" {
+            "AUTH PLAIN ********".to_string()
+        } else {
+            line.clone()
+        };
+        let r = s.command(&line, &shown).await.map_err(|e| e.to_string())?;
+        if r.code / 100 != 2 {
+            record_transcript(w);
+            return Err(format!("the SUT refused {what}: {} {}", r.code, r.text));
+        }
+    }
+    let r = s
+        .data(message.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = s.command("QUIT", "QUIT").await;
+    record_transcript(w);
+    if r.code / 100 != 2 {
+        return Err(format!(
+            "the SUT refused the message: {} {}",
+            r.code, r.text
+        ));
+    }
+    w.record("message", "submitted by the edge user", message);
+    w.sent = Some(super::world::Sent {
+        message_id: id,
+        recipients: vec![to],
+        smtp: Default::default(),
+    });
+    Ok(())
+}
+
+#[then("a failure notice for the message reaches the edge user")]
+async fn failure_notice(w: &mut DirectWorld) -> Result<(), String> {
+    use direct_conformance::mdn::{DispositionKind, DsnAction, Notification, parse_notification};
+    let ctx = w.ctx()?;
+    let id = w.sent()?.message_id.clone();
+    let to = w.sent()?.recipients.clone();
+    let (user, password) = credentials(w)?;
+    let Some(direct_conformance::sut::Retrieval::Pop3(addr)) = ctx.sut.retrieval.clone() else {
+        return Err(
+            "this case reads the edge user's notices by POP3; sut.toml declares none".into(),
+        );
+    };
+    let same = |a: &str| {
+        a.trim_matches(['<', '>'])
+            .eq_ignore_ascii_case(id.trim_matches(['<', '>']))
+    };
+    let deadline = tokio::time::Instant::now() + ctx.sut.windows.accept;
+    loop {
+        let mailbox = direct_conformance::sut::pop3::fetch(addr, &user, &password, TIMEOUT)
+            .await
+            .map_err(|e| e.to_string())?;
+        let found = mailbox
+            .messages
+            .iter()
+            .find(|m| match parse_notification(m) {
+                Ok(n @ Notification::Dsn(_)) | Ok(n @ Notification::Mdn(_)) => {
+                    n.original_message_id().is_some_and(same)
+                        && match &n {
+                            Notification::Dsn(d) => d.per_recipient.iter().any(|r| {
+                                r.action == DsnAction::Failed
+                                    && to.iter().any(|t| {
+                                        r.final_recipient
+                                            .to_ascii_lowercase()
+                                            .contains(&t.to_ascii_lowercase())
+                                    })
+                            }),
+                            Notification::Mdn(m) => matches!(
+                                m.disposition.kind,
+                                DispositionKind::Failed
+                                    | DispositionKind::Error
+                                    | DispositionKind::Denied
+                            ),
+                        }
+                }
+                Err(_) => false,
+            });
+        if let Some(m) = found {
+            w.record("pop3", "the edge user's mailbox", mailbox.transcript);
+            w.record("message", "failure notice", super::send::excerpt(m));
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            w.record("pop3", "the edge user's mailbox", mailbox.transcript);
+            return Err(format!(
+                "no failure notice for {id} reached the edge user within {:?}",
+                ctx.sut.windows.accept
+            ));
+        }
+        tokio::time::sleep_until(
+            (tokio::time::Instant::now() + Duration::from_millis(200)).min(deadline),
+        )
+        .await;
+    }
+}
+
 async fn secure(w: &mut DirectWorld) -> Result<(), String> {
     let ctx = w.ctx()?;
     let roots: Vec<Vec<u8>> = ctx

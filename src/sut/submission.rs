@@ -114,6 +114,29 @@ impl Session {
         self.reply().await
     }
 
+    /// DATA, the message (dot-stuffed, with the end marker), and the final reply.
+    pub async fn data(&mut self, message: &[u8]) -> Result<Reply, SessionError> {
+        let r = self.command("DATA", "DATA").await?;
+        if r.code != 354 {
+            return Ok(r);
+        }
+        let (addr, timeout) = (self.addr, self.timeout);
+        self.transcript.push_str(&format!(
+            "C: <{} octets of message content>\nC: .\n",
+            message.len()
+        ));
+        let stuffed = crate::hisp::smtp_client::dot_stuff(message);
+        let io = self
+            .io
+            .as_mut()
+            .ok_or_else(|| fail(addr, "session closed"))?;
+        tokio::time::timeout(timeout, io.get_mut().write_all(&stuffed))
+            .await
+            .map_err(|_| fail(addr, "sending DATA timed out"))?
+            .map_err(|e| fail(addr, format!("sending DATA: {e}")))?;
+        self.reply().await
+    }
+
     /// STARTTLS, then the handshake verifying the server as `name`.
     pub async fn starttls(
         &mut self,
