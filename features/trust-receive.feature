@@ -328,3 +328,30 @@ Feature: Trust and encryption: the SUT receives from another HISP
     When the harness delivers it to the SUT's backbone
     Then the SUT's primary recipient receives the message with its attachment intact
     And a processed MDN for the message reaches the harness
+
+  @RX-34 @negative @req-TRUST-05 @req-TRUST-11 @req-SEC-07
+  Scenario: RX-34 a signer whose AIA answers 404 is refused in bounded time
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_dead_aia_404" certificate
+    And the signature carries no intermediate certificates
+    When the harness delivers it to the SUT's backbone
+    Then the SUT answered the SMTP transaction within the lookup allowance
+    And the SUT refuses the message
+
+  @RX-34 @negative @req-TRUST-05 @req-TRUST-11 @req-SEC-07
+  Scenario: RX-34 a signer whose AIA host does not resolve is refused in bounded time
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_dead_aia_unresolvable" certificate
+    And the signature carries no intermediate certificates
+    When the harness delivers it to the SUT's backbone
+    Then the SUT answered the SMTP transaction within the lookup allowance
+    And the SUT refuses the message
+
+  @RX-34 @negative @req-TRUST-05 @req-TRUST-11 @req-SEC-07
+  Scenario: RX-34 a signer whose AIA is a tarpit is refused in bounded time
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_dead_aia_tarpit" certificate
+    And the signature carries no intermediate certificates
+    When the harness delivers it to the SUT's backbone
+    Then the SUT answered the SMTP transaction within the lookup allowance
+    And the SUT refuses the message

@@ -109,6 +109,7 @@ async fn submit(w: &mut DirectWorld, to: String) -> Result<(), String> {
         message_id: id,
         recipients: vec![to],
         smtp: Default::default(),
+        elapsed: Duration::ZERO,
     });
     Ok(())
 }

@@ -15,6 +15,8 @@ pub struct Sent {
     pub message_id: String,
     pub recipients: Vec<String>,
     pub smtp: SmtpOutcome,
+    /// How long the SMTP session took (bounded decisions, TRUST-05).
+    pub elapsed: std::time::Duration,
 }
 
 /// The cucumber World of the conformance suite.
@@ -30,6 +32,8 @@ pub struct DirectWorld {
     pub signer: String,
     /// Reference-PKI credential (or file) it is encrypted to, when not the recipients'.
     pub encrypt_to: Option<String>,
+    /// Leave the intermediates out of the SignedData (AIA cases).
+    pub omit_chain: bool,
     /// Further certificates the envelope is addressed to (RX-51).
     pub also_encrypt_to: Vec<String>,
     /// SUT recipient roles (`primary`, `untrusting`).
@@ -57,6 +61,7 @@ impl DirectWorld {
             stimulus: None,
             signer: "hisp_sender".into(),
             encrypt_to: None,
+            omit_chain: false,
             also_encrypt_to: Vec::new(),
             roles: Vec::new(),
             roles_extra: Vec::new(),

@@ -29,6 +29,7 @@ pub fn windows() -> Windows {
         processed_timeout: Duration::from_secs(4),
         dispatched_timeout: Duration::from_secs(6),
         audit: Duration::from_secs(2),
+        lookup_allowance: Duration::from_secs(12),
     }
 }
 
