@@ -57,3 +57,8 @@ Feature: MDN: the SUT as receiving HISP acknowledges what it accepts
     When the harness delivers it to the SUT's backbone
     Then a processed MDN for the message reaches the harness
     And no dispatched MDN with the final-delivery extension field reaches the harness
+
+  @MT1 @req-MDN-16 @req-MDN-23
+  Scenario: MT1 a message to a non-existent address brings a failure notice to the edge user
+    When the SUT's edge user submits a message to badaddress@hisp.direct.test
+    Then a failure notice for the message reaches the edge user

@@ -60,6 +60,14 @@ Feature: Trust and encryption: the SUT receives from another HISP
     Then the SUT's primary recipient receives the message with its attachment intact
     And a processed MDN for the message reaches the harness
 
+  @RX-07 @needs-aes-gcm @ds-1.3 @req-ENC-04
+  Scenario: RX-07 AES-256-GCM in AuthEnvelopedData is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the content is encrypted with AES-256-GCM
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
   @RX-08 @negative @ds-1.3 @req-ENC-02 @req-ENC-03
   Scenario: RX-08 3DES content encryption is refused
     Given a Direct message from the harness to the SUT's primary recipient
@@ -109,6 +117,23 @@ Feature: Trust and encryption: the SUT receives from another HISP
   Scenario: RX-15 a 4096-bit RSA signer is accepted
     Given a Direct message from the harness to the SUT's primary recipient
     And the message is signed with the "sender_rsa4096" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-16 @needs-ecdsa @ds-1.3 @req-SIG-10
+  Scenario: RX-16 an ECDSA P-256 signer with SHA-256 is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_p256" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-17 @needs-ecdsa @ds-1.3 @req-SIG-10
+  Scenario: RX-17 an ECDSA P-384 signer with SHA-384 is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_p384" certificate
+    And the signature uses SHA-384
     When the harness delivers it to the SUT's backbone
     Then the SUT's primary recipient receives the message with its attachment intact
     And a processed MDN for the message reaches the harness
@@ -303,3 +328,30 @@ Feature: Trust and encryption: the SUT receives from another HISP
     When the harness delivers it to the SUT's backbone
     Then the SUT's primary recipient receives the message with its attachment intact
     And a processed MDN for the message reaches the harness
+
+  @RX-34 @negative @req-TRUST-05 @req-TRUST-11 @req-SEC-07
+  Scenario: RX-34 a signer whose AIA answers 404 is refused in bounded time
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_dead_aia_404" certificate
+    And the signature carries no intermediate certificates
+    When the harness delivers it to the SUT's backbone
+    Then the SUT answered the SMTP transaction within the lookup allowance
+    And the SUT refuses the message
+
+  @RX-34 @negative @req-TRUST-05 @req-TRUST-11 @req-SEC-07
+  Scenario: RX-34 a signer whose AIA host does not resolve is refused in bounded time
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_dead_aia_unresolvable" certificate
+    And the signature carries no intermediate certificates
+    When the harness delivers it to the SUT's backbone
+    Then the SUT answered the SMTP transaction within the lookup allowance
+    And the SUT refuses the message
+
+  @RX-34 @negative @req-TRUST-05 @req-TRUST-11 @req-SEC-07
+  Scenario: RX-34 a signer whose AIA is a tarpit is refused in bounded time
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_dead_aia_tarpit" certificate
+    And the signature carries no intermediate certificates
+    When the harness delivers it to the SUT's backbone
+    Then the SUT answered the SMTP transaction within the lookup allowance
+    And the SUT refuses the message

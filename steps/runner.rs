@@ -28,6 +28,10 @@ pub const FEATURES: &[(&str, &str)] = &[
         include_str!("../features/trust-receive.feature"),
     ),
     ("mdn.feature", include_str!("../features/mdn.feature")),
+    (
+        "edge-smtp.feature",
+        include_str!("../features/edge-smtp.feature"),
+    ),
 ];
 
 /// What `run` was asked to do.

@@ -87,6 +87,12 @@ fn oaep(w: &mut DirectWorld, how: String) -> Result<(), String> {
     Ok(())
 }
 
+#[given("the signature carries no intermediate certificates")]
+fn no_chain(w: &mut DirectWorld) -> Result<(), String> {
+    w.omit_chain = true;
+    Ok(())
+}
+
 #[given("the message is not wrapped")]
 fn unwrapped(w: &mut DirectWorld) -> Result<(), String> {
     w.stimulus_mut()?.wrap = false;
@@ -217,17 +223,20 @@ async fn deliver(w: &mut DirectWorld) -> Result<(), String> {
         .credential(&w.signer)
         .ok_or_else(|| format!("no credential {}", w.signer))?
         .clone();
-    let chain: Vec<Certificate> = ctx
-        .pki
-        .chain(&w.signer)
-        .map(|v| {
-            v.iter()
-                .skip(1)
-                .filter(|c| !c.entry.is_self_signed())
-                .map(|c| c.certificate.clone())
-                .collect()
-        })
-        .unwrap_or_default();
+    let chain: Vec<Certificate> = if w.omit_chain {
+        Vec::new()
+    } else {
+        ctx.pki
+            .chain(&w.signer)
+            .map(|v| {
+                v.iter()
+                    .skip(1)
+                    .filter(|c| !c.entry.is_self_signed())
+                    .map(|c| c.certificate.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
     let mut recipients = Vec::new();
     for extra in &w.also_encrypt_to {
         recipients.push(certificate(w, extra)?);
@@ -257,6 +266,7 @@ async fn deliver(w: &mut DirectWorld) -> Result<(), String> {
         format!("sent by the harness, signed by {}", w.signer),
         excerpt(&data),
     );
+    let started = std::time::Instant::now();
     let outcome = smtp::send(
         ctx.sut.backbone,
         "hisp.direct.test",
@@ -283,6 +293,7 @@ async fn deliver(w: &mut DirectWorld) -> Result<(), String> {
         message_id: stim.message_id.clone(),
         recipients: stim.envelope_recipients(),
         smtp: outcome,
+        elapsed: started.elapsed(),
     });
     Ok(())
 }

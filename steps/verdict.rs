@@ -212,6 +212,23 @@ async fn not_delivered(w: &mut DirectWorld, role: String) -> Result<(), String> 
     Ok(())
 }
 
+#[then("the SUT answered the SMTP transaction within the lookup allowance")]
+fn answered_within(w: &mut DirectWorld) -> Result<(), String> {
+    let allowance = w.ctx()?.sut.windows.lookup_allowance;
+    let secs = allowance.as_secs();
+    let sent = w.sent()?;
+    let took = sent.elapsed;
+    let line = format!("the SMTP session took {took:?}");
+    let late = took > allowance || sent.smtp.data_reply.is_none();
+    w.record("note", "decision time", line.clone());
+    if late {
+        return Err(format!(
+            "{line}; the end of DATA was not answered within {secs} s"
+        ));
+    }
+    Ok(())
+}
+
 #[then("the SUT refuses the message")]
 async fn refused(w: &mut DirectWorld) -> Result<(), String> {
     let ctx = w.ctx()?;

@@ -15,6 +15,8 @@ pub struct Sent {
     pub message_id: String,
     pub recipients: Vec<String>,
     pub smtp: SmtpOutcome,
+    /// How long the SMTP session took (bounded decisions, TRUST-05).
+    pub elapsed: std::time::Duration,
 }
 
 /// The cucumber World of the conformance suite.
@@ -30,6 +32,8 @@ pub struct DirectWorld {
     pub signer: String,
     /// Reference-PKI credential (or file) it is encrypted to, when not the recipients'.
     pub encrypt_to: Option<String>,
+    /// Leave the intermediates out of the SignedData (AIA cases).
+    pub omit_chain: bool,
     /// Further certificates the envelope is addressed to (RX-51).
     pub also_encrypt_to: Vec<String>,
     /// SUT recipient roles (`primary`, `untrusting`).
@@ -37,6 +41,9 @@ pub struct DirectWorld {
     /// Roles named only in the SMTP envelope (RX-47).
     pub roles_extra: Vec<String>,
     pub sent: Option<Sent>,
+    /// An open session with the SUT's submission door, and its last interesting replies.
+    pub submission: Option<direct_conformance::sut::submission::Session>,
+    pub replies: Vec<(String, direct_conformance::sut::submission::Reply)>,
     /// Evidence recorded by the steps, in order.
     pub evidence: Vec<Evidence>,
 }
@@ -54,10 +61,13 @@ impl DirectWorld {
             stimulus: None,
             signer: "hisp_sender".into(),
             encrypt_to: None,
+            omit_chain: false,
             also_encrypt_to: Vec::new(),
             roles: Vec::new(),
             roles_extra: Vec::new(),
             sent: None,
+            submission: None,
+            replies: Vec::new(),
             evidence: Vec::new(),
         }
     }

@@ -94,6 +94,8 @@ pub struct WindowsFile {
     pub processed_timeout: u64,
     pub dispatched_timeout: u64,
     pub audit: u64,
+    /// Extra time for giving up on a dead LDAP or AIA peer (TRUST-05).
+    pub lookup_allowance: u64,
 }
 
 impl Default for WindowsFile {
@@ -104,6 +106,7 @@ impl Default for WindowsFile {
             processed_timeout: 3600,
             dispatched_timeout: 3600,
             audit: 60,
+            lookup_allowance: 60,
         }
     }
 }
@@ -171,6 +174,7 @@ pub struct Windows {
     pub processed_timeout: Duration,
     pub dispatched_timeout: Duration,
     pub audit: Duration,
+    pub lookup_allowance: Duration,
 }
 
 /// The SUT, as the steps see it: doors, recipients, windows, claims.
@@ -309,6 +313,7 @@ impl SutFile {
             ("windows.accept", w.accept),
             ("windows.silence", w.silence),
             ("windows.audit", w.audit),
+            ("windows.lookup_allowance", w.lookup_allowance),
         ] {
             if v == 0 || v > 3600 {
                 return Err(field(n, "must be between 1 and 3600 seconds"));
@@ -331,6 +336,7 @@ impl SutFile {
                 processed_timeout: Duration::from_secs(w.processed_timeout),
                 dispatched_timeout: Duration::from_secs(w.dispatched_timeout),
                 audit: Duration::from_secs(w.audit),
+                lookup_allowance: Duration::from_secs(w.lookup_allowance),
             },
             harness_backbone: socket(
                 "harness.backbone",

@@ -29,6 +29,7 @@ pub fn windows() -> Windows {
         processed_timeout: Duration::from_secs(4),
         dispatched_timeout: Duration::from_secs(6),
         audit: Duration::from_secs(2),
+        lookup_allowance: Duration::from_secs(12),
     }
 }
 
@@ -109,7 +110,8 @@ pub async fn start(
     let handle = Hisp::start(settings)
         .await
         .map_err(|e| SutError::Embedded(e.to_string()))?;
-    let (Some(backbone), Some(pop3)) = (handle.backbone, handle.pop3) else {
+    let (Some(backbone), Some(pop3), Some(_)) = (handle.backbone, handle.pop3, handle.submission)
+    else {
         return Err(SutError::Embedded("a door did not open".into()));
     };
     let recipient = |local: &str, cert: &str| Recipient {
@@ -121,7 +123,10 @@ pub async fn start(
     let model = SutModel {
         domain: DOMAIN.into(),
         profile: "ds-1.3".into(),
-        claims: vec!["pop3".into(), "audit".into()],
+        claims: ["pop3", "audit", "aes-gcm", "ecdsa"]
+            .into_iter()
+            .map(String::from)
+            .collect(),
         recipients: [
             (
                 "primary".to_string(),
@@ -136,7 +141,12 @@ pub async fn start(
         .into_iter()
         .collect(),
         backbone,
-        submission: None,
+        submission: handle.submission.map(|a| super::config::SubmissionFile {
+            addr: a.to_string(),
+            starttls: true,
+            user: Some(format!("recipient@{DOMAIN}")),
+            password: Some(PASSWORD.to_string()),
+        }),
         retrieval: Some(Retrieval::Pop3(pop3)),
         anchors: vec!["pki:direct.test_ca_root".into()],
         audit: Some(audit),

@@ -9,6 +9,7 @@ pub mod peer;
 pub mod pop3;
 pub mod smtp;
 pub mod stimulus;
+pub mod submission;
 pub mod tap;
 
 pub use config::{Recipient, Retrieval, SutConfigError, SutFile, SutModel, Windows};

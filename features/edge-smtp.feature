@@ -1,0 +1,23 @@
+Feature: Edge SMTP: the SUT's submission door
+  A mail client of the SUT's users submits through the edge submission door. It must protect
+  the credentials with TLS before any authentication, refuse wrong credentials, and never
+  relay for a session that did not authenticate.
+
+  @SMTP16 @req-EDGE-02 @req-EDGE-03 @req-SEC-01
+  Scenario: SMTP16 STARTTLS, then AUTH PLAIN with the edge account succeeds
+    Given a session with the SUT's submission door
+    When the harness authenticates after STARTTLS with the right password
+    Then the SUT accepts the authentication
+
+  @SMTP22 @negative @req-EDGE-04 @req-SEC-08
+  Scenario: SMTP22 wrong credentials are refused and nothing is relayed
+    Given a session with the SUT's submission door
+    When the harness authenticates after STARTTLS with a wrong password
+    Then the SUT refuses the authentication
+    And a message to an outside address is refused
+
+  @SMTP-A1 @negative @req-SEC-01
+  Scenario: SMTP-A1 no AUTH before TLS
+    Given a session with the SUT's submission door
+    When the harness tries AUTH PLAIN in clear with the right password
+    Then the SUT neither offers nor accepts AUTH before STARTTLS

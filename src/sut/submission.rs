@@ -1,0 +1,178 @@
+//! A hand-driven SMTP session toward the SUT's edge submission door, for the edge-smtp cases:
+//! each command and reply kept for the evidence (AUTH secrets masked), STARTTLS on demand,
+//! every read bounded in time.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+#[derive(Debug, thiserror::Error)]
+#[error("submission {addr}: {message}")]
+pub struct SessionError {
+    pub addr: SocketAddr,
+    pub message: String,
+}
+
+/// One reply: code and text (lines joined with `\n`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    pub code: u16,
+    pub text: String,
+}
+
+pub struct Session {
+    addr: SocketAddr,
+    io: Option<BufReader<Box<dyn Io>>>,
+    timeout: Duration,
+    pub transcript: String,
+    pub greeting: Option<Reply>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("addr", &self.addr).finish()
+    }
+}
+
+impl Session {
+    pub async fn connect(addr: SocketAddr, timeout: Duration) -> Result<Session, SessionError> {
+        let tcp = tokio::time::timeout(timeout, TcpStream::connect(addr))
+            .await
+            .map_err(|_| SessionError {
+                addr,
+                message: "connect timed out".into(),
+            })?
+            .map_err(|e| SessionError {
+                addr,
+                message: format!("connect: {e}"),
+            })?;
+        let mut s = Session {
+            addr,
+            io: Some(BufReader::new(Box::new(tcp) as Box<dyn Io>)),
+            timeout,
+            transcript: format!("# connected to {addr}\n"),
+            greeting: None,
+        };
+        s.greeting = Some(s.reply().await?);
+        Ok(s)
+    }
+
+    fn err(&self, message: impl Into<String>) -> SessionError {
+        fail(self.addr, message)
+    }
+
+    async fn reply(&mut self) -> Result<Reply, SessionError> {
+        let (addr, timeout) = (self.addr, self.timeout);
+        let mut text = String::new();
+        loop {
+            let mut line = String::new();
+            let io = self
+                .io
+                .as_mut()
+                .ok_or_else(|| fail(addr, "session closed"))?;
+            let n = tokio::time::timeout(timeout, io.read_line(&mut line))
+                .await
+                .map_err(|_| fail(addr, format!("no reply within {timeout:?}")))?
+                .map_err(|e| fail(addr, format!("read: {e}")))?;
+            if n == 0 {
+                return Err(self.err("connection closed"));
+            }
+            let line = line.trim_end().to_string();
+            self.transcript.push_str(&format!("S: {line}\n"));
+            let code = line
+                .get(..3)
+                .and_then(|c| c.parse().ok())
+                .ok_or_else(|| self.err(format!("malformed reply {line:?}")))?;
+            text.push_str(line.get(4..).unwrap_or(""));
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return Ok(Reply { code, text });
+            }
+            text.push('\n');
+        }
+    }
+
+    /// Sends one command line; `shown` is what the transcript records.
+    pub async fn command(&mut self, line: &str, shown: &str) -> Result<Reply, SessionError> {
+        self.transcript.push_str(&format!("C: {shown}\n"));
+        let (addr, timeout) = (self.addr, self.timeout);
+        let io = self
+            .io
+            .as_mut()
+            .ok_or_else(|| fail(addr, "session closed"))?;
+        tokio::time::timeout(
+            timeout,
+            io.get_mut().write_all(format!("{line}\r\n").as_bytes()),
+        )
+        .await
+        .map_err(|_| fail(addr, "write timed out"))?
+        .map_err(|e| fail(addr, format!("write: {e}")))?;
+        self.reply().await
+    }
+
+    /// DATA, the message (dot-stuffed, with the end marker), and the final reply.
+    pub async fn data(&mut self, message: &[u8]) -> Result<Reply, SessionError> {
+        let r = self.command("DATA", "DATA").await?;
+        if r.code != 354 {
+            return Ok(r);
+        }
+        let (addr, timeout) = (self.addr, self.timeout);
+        self.transcript.push_str(&format!(
+            "C: <{} octets of message content>\nC: .\n",
+            message.len()
+        ));
+        let stuffed = crate::hisp::smtp_client::dot_stuff(message);
+        let io = self
+            .io
+            .as_mut()
+            .ok_or_else(|| fail(addr, "session closed"))?;
+        tokio::time::timeout(timeout, io.get_mut().write_all(&stuffed))
+            .await
+            .map_err(|_| fail(addr, "sending DATA timed out"))?
+            .map_err(|e| fail(addr, format!("sending DATA: {e}")))?;
+        self.reply().await
+    }
+
+    /// STARTTLS, then the handshake verifying the server as `name`.
+    pub async fn starttls(
+        &mut self,
+        connector: &tokio_rustls::TlsConnector,
+        name: &str,
+    ) -> Result<Reply, SessionError> {
+        let r = self.command("STARTTLS", "STARTTLS").await?;
+        if r.code != 220 {
+            return Ok(r);
+        }
+        let plain = self
+            .io
+            .take()
+            .ok_or_else(|| self.err("session closed"))?
+            .into_inner();
+        let server = rustls::pki_types::ServerName::try_from(name.to_string())
+            .map_err(|e| self.err(format!("TLS name {name}: {e}")))?;
+        let tls = tokio::time::timeout(self.timeout, connector.connect(server, plain))
+            .await
+            .map_err(|_| self.err("TLS handshake timed out"))?
+            .map_err(|e| self.err(format!("TLS handshake: {e}")))?;
+        self.transcript.push_str("# TLS established\n");
+        self.io = Some(BufReader::new(Box::new(tls) as Box<dyn Io>));
+        Ok(r)
+    }
+}
+
+fn fail(addr: SocketAddr, message: impl Into<String>) -> SessionError {
+    SessionError {
+        addr,
+        message: message.into(),
+    }
+}
+
+/// `AUTH PLAIN` initial response for `user` / `password`.
+pub fn auth_plain(user: &str, password: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"))
+}
