@@ -263,6 +263,9 @@ struct ServeArgs {
     /// PKI HTTP server; the certificates' CRL and AIA URLs name port 10080.
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:10080")]
     http: std::net::SocketAddr,
+    /// PKI HTTPS server (trust bundles), with the `tls_pki` certificate of the test PKI.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:10443")]
+    https: std::net::SocketAddr,
     /// The address every A record points to; LDAP servers listen on it.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
     bind: std::net::IpAddr,
@@ -313,6 +316,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         dns: args.dns,
         ldap_base_port: args.ldap_base_port,
         http: args.http,
+        https: args.https,
         bind: args.bind,
         echo: !args.quiet,
         fixture: Some(fixture),

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod discovery;
 pub mod env;
 pub mod hisp;
 pub mod keys;

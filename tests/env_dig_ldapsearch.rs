@@ -117,6 +117,13 @@ async fn cert_over_udp_is_truncated_and_complete_over_tcp() {
         dns.iter()
             .any(|d| d.transport == Transport::Udp && d.truncated && d.qtype == "CERT")
     );
+    // without EDNS0 as well as with it
+    let udp_tc = |with_edns: bool| {
+        dns.iter().any(|d| {
+            d.transport == Transport::Udp && d.truncated && d.edns_payload.is_some() == with_edns
+        })
+    };
+    assert!(udp_tc(false) && udp_tc(true));
     assert!(
         dns.iter()
             .any(|d| d.transport == Transport::Tcp && d.answers == 1 && d.rcode == "NOERROR")

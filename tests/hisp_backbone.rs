@@ -102,6 +102,22 @@ async fn openssl_swaks_message_reaches_pop3_and_yields_processed_mdn() {
     // The session transcript and audit lines are kept.
     let t = hisp.transcripts();
     assert!(t.iter().any(|t| t.text().contains("[TLS established]")));
+    // ... and written out as files (evidence), credentials never in them.
+    let files: Vec<String> = std::fs::read_dir(dir.path().join("transcripts"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(
+        files
+            .iter()
+            .any(|f| f.contains("C: STARTTLS") && f.contains("octets of message data")),
+        "{files:?}"
+    );
+    assert!(
+        files.iter().any(|f| f.contains("C: PASS [hidden]")),
+        "{files:?}"
+    );
+    assert!(!files.iter().any(|f| f.contains("secret")), "{files:?}");
     let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
     assert!(
         audit.contains("incoming.accepted") || audit.contains("accepted"),
@@ -303,5 +319,246 @@ async fn idle_session_times_out_with_421() {
     .await;
     let text = String::from_utf8_lossy(&all);
     assert!(text.contains("421 4.4.2"), "{text}");
+    hisp.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pop3_states_and_errors() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let hisp = Hisp::start(settings(&sut_toml(dir.path(), &[], &[])))
+        .await
+        .expect("start");
+    let tcp = tokio::net::TcpStream::connect(hisp.pop3.unwrap())
+        .await
+        .unwrap();
+    let (r, mut w) = tcp.into_split();
+    let mut r = BufReader::new(r);
+    let mut say = async |cmd: &str| -> String {
+        if !cmd.is_empty() {
+            w.write_all(format!("{cmd}\r\n").as_bytes()).await.unwrap();
+        }
+        let mut l = String::new();
+        tokio::time::timeout(WINDOW, r.read_line(&mut l))
+            .await
+            .unwrap()
+            .unwrap();
+        l
+    };
+    assert!(say("").await.starts_with("+OK"));
+    assert!(say("STAT").await.starts_with("-ERR"), "STAT before login");
+    assert!(
+        say("PASS secret").await.starts_with("-ERR"),
+        "PASS before USER"
+    );
+    assert!(
+        say("USER recipient@sut.direct.test")
+            .await
+            .starts_with("+OK")
+    );
+    assert!(say("PASS wrong").await.starts_with("-ERR"), "bad password");
+    assert!(
+        say("USER recipient@sut.direct.test")
+            .await
+            .starts_with("+OK")
+    );
+    assert!(say("PASS secret").await.starts_with("+OK"));
+    assert_eq!(say("STAT").await, "+OK 0 0\r\n");
+    assert!(say("RETR 1").await.starts_with("-ERR"), "no such message");
+    assert!(say("DELE x").await.starts_with("-ERR"));
+    assert!(say("BOGUS").await.starts_with("-ERR"));
+    assert!(say("NOOP").await.starts_with("+OK"));
+    assert!(say("QUIT").await.starts_with("+OK"));
+    hisp.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrapped_message_goes_only_to_recipients_its_signed_header_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sink_addr, _captured) = sink().await;
+    let s = settings(&sut_toml(
+        dir.path(),
+        &[("hisp.direct.test", sink_addr)],
+        &[],
+    ));
+    let hisp = Hisp::start(s).await.expect("start");
+    let inner = plain_message(
+        "sender@hisp.direct.test",
+        "someone-else@sut.direct.test",
+        "<msg16@hisp.direct.test>",
+        "routing tamper",
+        false,
+    );
+    let enc = openssl_direct(
+        dir.path(),
+        &inner,
+        "hisp_sender",
+        "sut_recipient",
+        "sender@hisp.direct.test",
+        "recipient@sut.direct.test",
+    );
+    let out = swaks(
+        hisp.backbone.unwrap(),
+        "sender@hisp.direct.test",
+        "recipient@sut.direct.test",
+        &enc,
+        &[],
+    );
+    let t = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(t.contains("554 5.7.1"), "{t}");
+    let r = hisp
+        .wait_for(|e| matches!(e, HispEvent::Rejected { .. }), WINDOW)
+        .await
+        .expect("rejected");
+    let HispEvent::Rejected { reason, .. } = r else {
+        unreachable!()
+    };
+    assert!(reason.contains("MSG-16"), "{reason}");
+    assert!(
+        !hisp
+            .events()
+            .iter()
+            .any(|e| matches!(e, HispEvent::Delivered { .. }))
+    );
+    hisp.shutdown().await;
+}
+
+/// MDN-12: trust passed but the mailbox cannot be written: processed, then failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mailbox_failure_after_processed_sends_failed_mdn() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sink_addr, captured) = sink().await;
+    let s = settings(&sut_toml(
+        dir.path(),
+        &[("hisp.direct.test", sink_addr)],
+        &[],
+    ));
+    // A file where the recipient's Maildir folder should be.
+    std::fs::create_dir_all(dir.path().join("maildir")).unwrap();
+    std::fs::write(
+        dir.path().join("maildir").join("recipient@sut.direct.test"),
+        b"not a folder",
+    )
+    .unwrap();
+    let hisp = Hisp::start(s).await.expect("start");
+    let inner = plain_message(
+        "sender@hisp.direct.test",
+        "recipient@sut.direct.test",
+        "<mdn12@hisp.direct.test>",
+        "mailbox broken",
+        true,
+    );
+    let enc = openssl_direct(
+        dir.path(),
+        &inner,
+        "hisp_sender",
+        "sut_recipient",
+        "sender@hisp.direct.test",
+        "recipient@sut.direct.test",
+    );
+    let _ = swaks(
+        hisp.backbone.unwrap(),
+        "sender@hisp.direct.test",
+        "recipient@sut.direct.test",
+        &enc,
+        &[],
+    );
+    let got = sink_wait(&captured, 2, WINDOW).await;
+    assert_eq!(got.len(), 2);
+    let last = openssl_open(dir.path(), &got[1].data, "hisp_sender").to_ascii_lowercase();
+    assert!(last.contains("; failed"), "{last}");
+    assert!(last.contains("failure:"), "{last}");
+    let first = openssl_open(dir.path(), &got[0].data, "hisp_sender").to_ascii_lowercase();
+    assert!(first.contains("; processed"), "{first}");
+    hisp.shutdown().await;
+}
+
+/// MSG-01 and undecryptable mail: refused, logged, never answered with an MDN.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_and_undecryptable_messages_are_refused_without_mdn() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sink_addr, captured) = sink().await;
+    let s = settings(&sut_toml(
+        dir.path(),
+        &[("hisp.direct.test", sink_addr)],
+        &[],
+    ));
+    let hisp = Hisp::start(s).await.expect("start");
+    let plain = plain_message(
+        "sender@hisp.direct.test",
+        "recipient@sut.direct.test",
+        "<plain@hisp.direct.test>",
+        "in clear",
+        true,
+    );
+    let data = format!("{plain}.\r\n");
+    let r = smtp_script(
+        hisp.backbone.unwrap(),
+        &[
+            b"EHLO c\r\n",
+            b"MAIL FROM:<sender@hisp.direct.test>\r\n",
+            b"RCPT TO:<recipient@sut.direct.test>\r\n",
+            b"DATA\r\n",
+            data.as_bytes(),
+        ],
+    )
+    .await;
+    assert!(
+        r[5].starts_with("554 5.7.5") && r[5].contains("MSG-01"),
+        "{r:?}"
+    );
+    // Encrypted for somebody else (good@hisp.direct.test): no local key opens it.
+    let enc = openssl_direct(
+        dir.path(),
+        &plain,
+        "hisp_sender",
+        "hisp_good",
+        "sender@hisp.direct.test",
+        "recipient@sut.direct.test",
+    );
+    let out = swaks(
+        hisp.backbone.unwrap(),
+        "sender@hisp.direct.test",
+        "recipient@sut.direct.test",
+        &enc,
+        &[],
+    );
+    let t = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(t.contains("554 5.7.5") && t.contains("no local key"), "{t}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(captured.lock().unwrap().is_empty(), "no MDN (MDN-03)");
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    assert_eq!(audit.matches("incoming.rejected").count(), 2, "{audit}");
+    hisp.shutdown().await;
+}
+
+/// Garbage on the wire gets error replies, never a crash; the session stays usable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_commands_get_error_replies() {
+    let dir = tempfile::tempdir().unwrap();
+    let hisp = Hisp::start(settings(&sut_toml(dir.path(), &[], &[])))
+        .await
+        .expect("start");
+    let long = format!("{}\r\n", "A".repeat(2000));
+    let r = smtp_script(
+        hisp.backbone.unwrap(),
+        &[
+            b"\xff\xfe\x00\x01\r\n",
+            "EHLO \u{e9}\u{e9}\r\n".as_bytes(),
+            long.as_bytes(),
+            b"MAIL FROM:<<<>>>\r\n",
+            b"RCPT\r\n",
+            b"AUTH PLAIN\r\n",
+            b"NOOP\r\n",
+        ],
+    )
+    .await;
+    assert!(r[1].starts_with('5'), "{r:?}");
+    assert!(r[3].starts_with("500 5.5.2"), "over-long line: {r:?}");
+    assert!(
+        r[4].starts_with('5') && r[5].starts_with('5') && r[6].starts_with('5'),
+        "{r:?}"
+    );
+    assert!(r[7].starts_with("250"), "still alive: {r:?}");
     hisp.shutdown().await;
 }

@@ -16,28 +16,17 @@ const WINDOW: Duration = Duration::from_secs(30);
 async fn two_hisps_exchange_message_and_mdns() {
     let dir_a = tempfile::tempdir().unwrap();
     let dir_b = tempfile::tempdir().unwrap();
-    // B first (its backbone address goes into A's routes), then A, then B learns A's.
-    let probe = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let a_backbone = probe.local_addr().unwrap();
-    drop(probe);
-    let b = Hisp::start(settings(&sut_toml(
-        dir_b.path(),
-        &[("hisp.direct.test", a_backbone)],
-        &[],
-    )))
-    .await
-    .expect("start B");
+    // B first (its backbone address goes into A's routes), then A; then B learns A's.
+    let b = Hisp::start(settings(&sut_toml(dir_b.path(), &[], &[])))
+        .await
+        .expect("start B");
     let text_a = hisp_toml(
         dir_a.path(),
         &[("sut.direct.test", b.backbone.unwrap())],
         &[],
-    )
-    .replacen(
-        "backbone = \"127.0.0.1:0\"",
-        &format!("backbone = \"{a_backbone}\""),
-        1,
     );
     let a = Hisp::start(settings(&text_a)).await.expect("start A");
+    b.set_route("hisp.direct.test", a.backbone.unwrap());
 
     let msg = dir_a.path().join("msg.eml");
     std::fs::write(
@@ -177,6 +166,186 @@ async fn two_hisps_exchange_message_and_mdns() {
         let report = direct_conformance::audit::verify(d.join("audit.jsonl")).expect("verify");
         assert!(report.broken.is_none(), "{report:?}");
     }
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+/// Timely and reliable across two instances: B's `processedonly5` never dispatches, so A's
+/// tracker times the recipient out and writes one failure DSN to the sender's edge mailbox;
+/// B's `noaddressfailure9` answers with a failed MDN that settles at once (MDN-21).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timely_and_reliable_timeout_and_failure_reach_the_edge() {
+    let dir_a = tempfile::tempdir().unwrap();
+    let dir_b = tempfile::tempdir().unwrap();
+    let text_b = sut_toml(dir_b.path(), &[], &[]).replace(
+        "outgoing_anchors = [\"pki:direct.test_ca_root\"]\n",
+        "outgoing_anchors = [\"pki:direct.test_ca_root\"]\nresponders = true\n",
+    );
+    let b = Hisp::start(settings(&text_b)).await.expect("start B");
+    let text_a = hisp_toml(
+        dir_a.path(),
+        &[("sut.direct.test", b.backbone.unwrap())],
+        &[],
+    )
+    .replace("dispatched_mdn_secs = 30", "dispatched_mdn_secs = 3")
+    .replace(
+        "[certificates]",
+        "[certificates]\n\"sut.direct.test\" = [\"pki:sut_domain\"]",
+    );
+    let a = Hisp::start(settings(&text_a)).await.expect("start A");
+    b.set_route("hisp.direct.test", a.backbone.unwrap());
+    for (i, to) in [
+        "processedonly5@sut.direct.test",
+        "noaddressfailure9@sut.direct.test",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let msg = dir_a.path().join(format!("m{i}.eml"));
+        std::fs::write(
+            &msg,
+            plain_message(
+                "sender@hisp.direct.test",
+                to,
+                &format!("<tr-{i}@hisp.direct.test>"),
+                "timely",
+                true,
+            ),
+        )
+        .unwrap();
+        let out = swaks(
+            a.submission.unwrap(),
+            "sender@hisp.direct.test",
+            to,
+            &msg,
+            &[
+                "--tls",
+                "--auth",
+                "PLAIN",
+                "--auth-user",
+                "sender@hisp.direct.test",
+                "--auth-password",
+                "secret",
+            ],
+        );
+        assert!(out.status.success());
+    }
+    let settled = |who: &'static str| move |e: &HispEvent| matches!(e, HispEvent::Settled { recipient, .. } if recipient.starts_with(who));
+    let failed = a
+        .wait_for(settled("noaddressfailure9"), WINDOW)
+        .await
+        .expect("failed MDN settles");
+    let HispEvent::Settled { outcome, .. } = failed else {
+        unreachable!()
+    };
+    assert!(outcome.starts_with("Failed"), "{outcome}");
+    let timed = a
+        .wait_for(settled("processedonly5"), WINDOW)
+        .await
+        .expect("timeout settles");
+    let HispEvent::Settled { outcome, .. } = timed else {
+        unreachable!()
+    };
+    assert!(outcome.contains("TimedOut"), "{outcome}");
+    let dsn = a
+        .wait_for(|e| matches!(e, HispEvent::DsnSent { .. }), WINDOW)
+        .await
+        .expect("timeout DSN");
+    let HispEvent::DsnSent { to, recipients } = dsn else {
+        unreachable!()
+    };
+    assert_eq!(to, "sender@hisp.direct.test");
+    assert_eq!(
+        recipients,
+        vec!["processedonly5@sut.direct.test".to_string()]
+    );
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+/// MDN-18: B's `dupdispatched` sends the same dispatched MDN twice; A settles on the first
+/// and keeps the duplicate from the sender's edge mailbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_dispatched_mdn_is_suppressed_at_the_edge() {
+    let dir_a = tempfile::tempdir().unwrap();
+    let dir_b = tempfile::tempdir().unwrap();
+    let text_b = sut_toml(dir_b.path(), &[], &[]).replace(
+        "outgoing_anchors = [\"pki:direct.test_ca_root\"]\n",
+        "outgoing_anchors = [\"pki:direct.test_ca_root\"]\nresponders = true\n",
+    );
+    let b = Hisp::start(settings(&text_b)).await.expect("start B");
+    let text_a = hisp_toml(
+        dir_a.path(),
+        &[("sut.direct.test", b.backbone.unwrap())],
+        &[],
+    )
+    .replace(
+        "[certificates]",
+        "[certificates]\n\"sut.direct.test\" = [\"pki:sut_domain\"]",
+    );
+    let a = Hisp::start(settings(&text_a)).await.expect("start A");
+    b.set_route("hisp.direct.test", a.backbone.unwrap());
+    let to = "dupdispatched@sut.direct.test";
+    let msg = dir_a.path().join("m.eml");
+    std::fs::write(
+        &msg,
+        plain_message(
+            "sender@hisp.direct.test",
+            to,
+            "<dup@hisp.direct.test>",
+            "dup",
+            true,
+        ),
+    )
+    .unwrap();
+    let out = swaks(
+        a.submission.unwrap(),
+        "sender@hisp.direct.test",
+        to,
+        &msg,
+        &[
+            "--tls",
+            "--auth",
+            "PLAIN",
+            "--auth-user",
+            "sender@hisp.direct.test",
+            "--auth-password",
+            "secret",
+        ],
+    );
+    assert!(out.status.success());
+    a.wait_for(|e| matches!(e, HispEvent::Settled { .. }), WINDOW)
+        .await
+        .expect("settled");
+    // All three MDNs arrive at A's backbone; wait for B to have sent them all.
+    let deadline = tokio::time::Instant::now() + WINDOW;
+    while a
+        .events()
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                HispEvent::Received {
+                    door: direct_conformance::hisp::Door::Backbone,
+                    ..
+                }
+            )
+        })
+        .count()
+        < 3
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let notices = pop3_fetch(a.pop3.unwrap(), "sender@hisp.direct.test", "secret", false).await;
+    assert_eq!(
+        notices.len(),
+        2,
+        "processed and one dispatched reach the edge"
+    );
+    let audit = std::fs::read_to_string(dir_a.path().join("audit.jsonl")).unwrap();
+    assert_eq!(audit.matches("\"mdn.received\"").count(), 3, "{audit}");
     a.shutdown().await;
     b.shutdown().await;
 }

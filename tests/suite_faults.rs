@@ -39,6 +39,15 @@ fn aimed(f: Fault) -> Result<&'static str, &'static str> {
                 "the trust-send area (TX cases judged at the harness HISP) is not written yet",
             );
         }
+        Fault::DomainBoundBeforeAddressBound
+        | Fault::FallbackToDomainAfterInvalid
+        | Fault::NoTcpRetry
+        | Fault::IgnoreSrvPriority
+        | Fault::NoLdapFailover => {
+            return Err(
+                "discovery-side switches of the SUT's outbound: the trust-send area is not written yet",
+            );
+        }
         Fault::AcceptBadAuth => "@SMTP22",
         Fault::PlainAuthWithoutTls => "@SMTP-A1",
     })

@@ -2,6 +2,7 @@
 //! `openssl verify -crl_check_all` as the oracle for the path verdicts, and AIA/CRL fetching
 //! against a local HTTP server.
 
+mod common;
 mod trust_common;
 
 use std::time::Duration;

@@ -7,6 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::findings::outcome;
 use common::sealing::{OUTER_HEADER, Recipe, make};
 use common::{openssl_ok, test_pki};
 use serde_json::Value;
@@ -50,20 +51,6 @@ fn findings(args: &[&str]) -> (i32, Vec<Value>) {
         .cloned()
         .unwrap_or_default();
     (r.code, f)
-}
-
-/// (status, severity) of every finding with `id`.
-fn outcome(findings: &[Value], id: &str) -> Vec<(String, String)> {
-    findings
-        .iter()
-        .filter(|f| f["id"] == id)
-        .map(|f| {
-            (
-                f["status"].as_str().unwrap_or_default().to_string(),
-                f["severity"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
 }
 
 fn only(findings: &[Value], id: &str) -> (String, String) {

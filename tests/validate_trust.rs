@@ -4,11 +4,13 @@
 //! profile and the evidence are checked end to end. The trust library's own tests cover every
 //! rule in depth; these show each family firing and staying quiet from the command line.
 
+mod common;
 mod trust_common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::findings::outcome as outcomes;
 use serde_json::Value;
 use trust_common::{Pki, openssl_ok, pki};
 
@@ -78,20 +80,6 @@ fn now() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .expect("format now")
-}
-
-/// (status, severity) of every finding with `id`.
-fn outcomes(findings: &[Value], id: &str) -> Vec<(String, String)> {
-    findings
-        .iter()
-        .filter(|f| f["id"] == id)
-        .map(|f| {
-            (
-                f["status"].as_str().unwrap_or_default().to_string(),
-                f["severity"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
 }
 
 fn has(findings: &[Value], id: &str, status: &str, severity: &str) -> bool {

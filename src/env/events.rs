@@ -83,6 +83,8 @@ pub enum LdapOpKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpEvent {
     pub client: SocketAddr,
+    /// Over TLS (the HTTPS port), for the evidence of an HTTPS fetch (RX-52).
+    pub tls: bool,
     pub method: String,
     pub path: String,
     pub status: u16,
@@ -150,8 +152,13 @@ impl fmt::Display for Event {
             }
             EventKind::Http(h) => write!(
                 f,
-                "http {} {} {} -> {} ({} bytes)",
-                h.client, h.method, h.path, h.status, h.bytes
+                "{} {} {} {} -> {} ({} bytes)",
+                if h.tls { "https" } else { "http" },
+                h.client,
+                h.method,
+                h.path,
+                h.status,
+                h.bytes
             ),
         }
     }
@@ -301,6 +308,7 @@ mod tests {
     fn http(path: &str) -> EventKind {
         EventKind::Http(HttpEvent {
             client: "127.0.0.1:1".parse().expect("addr"),
+            tls: false,
             method: "GET".into(),
             path: path.into(),
             status: 200,

@@ -18,7 +18,9 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use x509_cert::serial_number::SerialNumber;
 
@@ -30,6 +32,8 @@ use super::fixture::Fixture;
 
 /// A connection is closed after this long, whatever it is doing.
 const CONNECTION_LIMIT: Duration = Duration::from_secs(60);
+/// How long a TLS client may take to finish its handshake.
+const HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
 /// Connections served at once; more are closed at once.
 const MAX_CONNECTIONS: usize = 256;
 
@@ -168,12 +172,43 @@ impl PkiSite {
     }
 }
 
-/// Serves `listener` until `stop` is cancelled.
+/// The TLS side of the PKI site (HTTPS on 10443 for trust bundles, TEST-CATALOGUE §0.4):
+/// the `tls_pki` credential of the test PKI (pki.direct.test, issued by the harness root),
+/// rustls with ring.
+pub fn tls_acceptor(pki: &ReferencePki) -> Result<TlsAcceptor, EnvError> {
+    let credential = pki
+        .credential("tls_pki")
+        .ok_or_else(|| EnvError::build("HTTPS", "the test PKI has no tls_pki credential"))?;
+    let mut chain = vec![CertificateDer::from(credential.certificate_der.clone())];
+    // Leaf first, then any intermediates; the root is the anchor the client already holds.
+    for issuer in pki.chain("tls_pki").unwrap_or_default().iter().skip(1) {
+        if !issuer.entry.is_self_signed() {
+            chain.push(CertificateDer::from(issuer.certificate_der.clone()));
+        }
+    }
+    let key = credential
+        .key
+        .to_pkcs8_der()
+        .map_err(|e| EnvError::build("HTTPS key", e))?;
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key));
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| EnvError::build("HTTPS", e))?
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .map_err(|e| EnvError::build("HTTPS certificate", e))?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Serves `listener` until `stop` is cancelled; over TLS when `tls` is given.
 pub async fn serve(
     listener: TcpListener,
     site: Arc<PkiSite>,
     log: EventLog,
     stop: CancellationToken,
+    tls: Option<TlsAcceptor>,
 ) {
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
@@ -196,19 +231,43 @@ pub async fn serve(
         let site = site.clone();
         let log = log.clone();
         let stop = stop.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
             let _slot = slot;
-            let service = service_fn(move |req| {
-                let site = site.clone();
-                let log = log.clone();
-                async move { Ok::<_, Infallible>(handle(&site, &log, client, req).await) }
-            });
-            let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-            tokio::select! {
-                _ = stop.cancelled() => {}
-                _ = tokio::time::timeout(CONNECTION_LIMIT, conn) => {}
+            match tls {
+                None => connection(stream, site, log, client, false, stop).await,
+                Some(acceptor) => {
+                    // A client that never finishes the handshake must not hold a slot.
+                    let handshake = tokio::time::timeout(HANDSHAKE_LIMIT, acceptor.accept(stream));
+                    if let Ok(Ok(stream)) = handshake.await {
+                        connection(stream, site, log, client, true, stop).await;
+                    }
+                }
             }
         });
+    }
+}
+
+/// One HTTP/1.1 connection, plain or TLS, bounded in time.
+async fn connection<S>(
+    stream: S,
+    site: Arc<PkiSite>,
+    log: EventLog,
+    client: SocketAddr,
+    tls: bool,
+    stop: CancellationToken,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| {
+        let site = site.clone();
+        let log = log.clone();
+        async move { Ok::<_, Infallible>(handle(&site, &log, client, tls, req).await) }
+    });
+    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        _ = stop.cancelled() => {}
+        _ = tokio::time::timeout(CONNECTION_LIMIT, conn) => {}
     }
 }
 
@@ -216,6 +275,7 @@ async fn handle(
     site: &Arc<PkiSite>,
     log: &EventLog,
     client: SocketAddr,
+    tls: bool,
     req: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
     let method = req.method().clone();
@@ -232,6 +292,7 @@ async fn handle(
     };
     log.record(EventKind::Http(HttpEvent {
         client,
+        tls,
         method: method.to_string(),
         path,
         status: status.as_u16(),

@@ -39,6 +39,8 @@ pub struct WorldConfig {
     /// The PKI HTTP server. The certificates embed port 10080; another port only serves
     /// clients that are told it (tests).
     pub http: SocketAddr,
+    /// The PKI HTTPS server (trust bundles; the catalogue's 10443).
+    pub https: SocketAddr,
     /// What every A record points to, and where LDAP listens.
     pub bind: IpAddr,
     /// Print every event on stdout as it happens.
@@ -56,6 +58,7 @@ impl Default for WorldConfig {
             dns: DEFAULT_DNS,
             ldap_base_port: None,
             http: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 10080),
+            https: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 10443),
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             echo: false,
             fixture: None,
@@ -72,6 +75,7 @@ impl WorldConfig {
             dns: SocketAddr::new(lo, 0),
             ldap_base_port: Some(0),
             http: SocketAddr::new(lo, 0),
+            https: SocketAddr::new(lo, 0),
             ..Self::default()
         }
     }
@@ -88,6 +92,8 @@ pub struct LdapEndpoint {
 
 /// A running world.
 pub struct WorldHandle {
+    /// The PKI HTTPS server's address.
+    pub https: SocketAddr,
     pub dns: SocketAddr,
     pub http: SocketAddr,
     /// In fixture order.
@@ -170,6 +176,16 @@ impl World {
                 error,
             })?;
         let http_addr = http_listener.local_addr()?;
+        let https_listener =
+            tokio::net::TcpListener::bind(config.https)
+                .await
+                .map_err(|error| EnvError::Bind {
+                    what: "PKI HTTPS server".into(),
+                    addr: config.https,
+                    error,
+                })?;
+        let https_addr = https_listener.local_addr()?;
+        let acceptor = http::tls_acceptor(&pki)?;
         let site = Arc::new(PkiSite::build(&fixture, pki.clone())?);
 
         let zones = Arc::new(ZoneSet::build(
@@ -194,14 +210,23 @@ impl World {
         }
         tasks.push(tokio::spawn(http::serve(
             http_listener,
+            site.clone(),
+            log.clone(),
+            stop.clone(),
+            None,
+        )));
+        tasks.push(tokio::spawn(http::serve(
+            https_listener,
             site,
             log.clone(),
             stop.clone(),
+            Some(acceptor),
         )));
 
         Ok(WorldHandle {
             dns: dns_server.addr,
             http: http_addr,
+            https: https_addr,
             ldap: endpoints,
             bind: config.bind,
             log,
@@ -232,6 +257,11 @@ impl WorldHandle {
             self.dns, self.bind
         );
         let _ = writeln!(s, "HTTP  http://{}/ (pki.direct.test)", self.http);
+        let _ = writeln!(
+            s,
+            "HTTPS https://{}/ (pki.direct.test, trust bundles)",
+            self.https
+        );
         for l in &self.ldap {
             let what = match l.behaviour {
                 LdapBehaviour::Directory => {

@@ -70,6 +70,20 @@ pub struct ResolverConfig {
     /// Domain (or host) → `ADDR:PORT` overrides that bypass DNS.
     #[serde(default, rename = "static")]
     pub statics: BTreeMap<String, String>,
+    /// Port of the SMTP servers that MX and A lookups find (25 in the field).
+    pub smtp_port: Option<u16>,
+}
+
+/// Certificate discovery for outbound (DNS CERT, then LDAP through SRV) through the
+/// resolver's DNS server, after the static `[certificates]` table.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoverySection {
+    #[serde(default)]
+    pub enabled: bool,
+    /// `host:port` of AIA/CRL URLs → `ADDR:PORT` to connect to instead.
+    #[serde(default)]
+    pub http_hosts: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -91,6 +105,8 @@ pub struct TimeoutConfig {
     pub tick_ms: u64,
     /// Each AIA or CRL fetch during trust checks (TRUST-05).
     pub trust_fetch_secs: u64,
+    /// The responders' "T_d + δ" (`processdelayeddispatch7`, `processedtimeoutfailure`).
+    pub responder_delay_secs: u64,
 }
 
 impl Default for TimeoutConfig {
@@ -105,6 +121,7 @@ impl Default for TimeoutConfig {
             dispatched_mdn_secs: 3600,
             tick_ms: 1000,
             trust_fetch_secs: 10,
+            responder_delay_secs: 3901,
         }
     }
 }
@@ -136,6 +153,11 @@ pub struct DomainConfig {
     pub incoming_anchors: Vec<String>,
     #[serde(default)]
     pub outgoing_anchors: Vec<String>,
+    /// Serve the responder mailboxes of TEST-CATALOGUE §c.1 on this domain, selected by
+    /// local part (`processedonly5`, `nomdn8`, `delaydispatched<N>`, ...), with the
+    /// domain's credentials and anchors.
+    #[serde(default)]
+    pub responders: bool,
 }
 
 /// A local address (mailbox). Credentials and anchors default to its domain's.
@@ -149,6 +171,8 @@ pub struct AddressConfig {
     pub outgoing_anchors: Option<Vec<String>>,
     /// Edge password (submission AUTH, POP3 PASS); no password: no edge login.
     pub password: Option<String>,
+    /// MDN behaviour of this mailbox (see [`Responder`]); default: the standard rules.
+    pub responder: Option<String>,
 }
 
 /// The file as written.
@@ -166,6 +190,9 @@ pub struct HispConfig {
     pub audit_log: Option<PathBuf>,
     /// The reference PKI folder for `pki:` names (default: the committed set).
     pub pki_dir: Option<PathBuf>,
+    /// Where each finished session's transcript is written as a text file (evidence);
+    /// none: transcripts are kept in memory only (`HispHandle::transcripts`).
+    pub transcript_dir: Option<PathBuf>,
     /// Fault switch names (see `direct-conformance faults`).
     #[serde(default)]
     pub faults: Vec<String>,
@@ -179,6 +206,8 @@ pub struct HispConfig {
     #[serde(default)]
     pub resolver: ResolverConfig,
     #[serde(default)]
+    pub discovery: DiscoverySection,
+    #[serde(default)]
     pub timeouts: TimeoutConfig,
     #[serde(default)]
     pub limits: LimitConfig,
@@ -189,6 +218,10 @@ pub struct HispConfig {
     /// Static certificate source: address or domain → certificates (`pki:NAME` or files).
     #[serde(default)]
     pub certificates: BTreeMap<String, Vec<String>>,
+    /// CRLs known in advance (`pki:CA_NAME` for a committed CRL, or a file); used before
+    /// any CRL distribution point is fetched.
+    #[serde(default)]
+    pub crls: Vec<String>,
 }
 
 fn default_profile() -> String {
@@ -210,6 +243,143 @@ pub struct Credential {
     pub chain: Vec<Certificate>,
 }
 
+/// How a mailbox answers with MDNs (TEST-CATALOGUE §c.1 responder mailboxes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Responder {
+    /// Processed; dispatched after delivery when requested (MDN-01, MDN-10).
+    #[default]
+    Standard,
+    /// `processedonly5`: processed only, never dispatched.
+    ProcessedOnly,
+    /// `processeddispatched6`: processed, then dispatched (extension field when requested).
+    ProcessedDispatched,
+    /// `processdelayeddispatch7`, `delaydispatched<N>`: processed; dispatched after a delay.
+    DelayedDispatch(Duration),
+    /// `nomdn8`: accepts, never answers.
+    NoMdn,
+    /// `noaddressfailure9`: a failed MDN with a Failure field.
+    Failure,
+    /// `processedfailure`: processed, then failed.
+    ProcessedFailure,
+    /// `processedtimeoutfailure`: processed; failed after a delay.
+    ProcessedTimeoutFailure(Duration),
+    /// `errordisposition`: processed, then a failure with the legacy `error` type.
+    ErrorDisposition,
+    /// `dupdispatched`: processed, then the same dispatched MDN twice.
+    DupDispatched,
+    /// Processed and dispatched, written in a malformed style (ETT MDN generators).
+    Malformed(MdnStyle),
+}
+
+/// The malformed MDN styles of the ETT generators (`EncryptedSmtpMDNMessageGenerator`) that
+/// can be written after the report is built (the `*_822` styles change the signed wrapper
+/// and are not generated yet).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MdnStyle {
+    /// `white_space_mdn`: extra white space around report field names and values.
+    WhiteSpace,
+    /// `extra_line_break_mdn`: report fields folded over several lines.
+    ExtraLineBreak,
+    /// `extra_space_disposition`: extra spaces inside the Disposition value.
+    ExtraSpaceDisposition,
+    /// `missing_disposition`: no Disposition field at all.
+    MissingDisposition,
+    /// `null_sender`: the MDN is sent with a null reverse path (`MAIL FROM:<>`).
+    NullSender,
+    /// `different_sender`: a Sender header that differs from From.
+    DifferentSender,
+    /// `different_msgid`: the outer Message-ID differs from the inner one.
+    DifferentMsgid,
+}
+
+impl MdnStyle {
+    fn by_local_part(name: &str) -> Option<Self> {
+        Some(match name {
+            "white_space_mdn" => MdnStyle::WhiteSpace,
+            "extra_line_break_mdn" => MdnStyle::ExtraLineBreak,
+            "extra_space_disposition" => MdnStyle::ExtraSpaceDisposition,
+            "missing_disposition" => MdnStyle::MissingDisposition,
+            "null_sender" => MdnStyle::NullSender,
+            "different_sender" => MdnStyle::DifferentSender,
+            "different_msgid" => MdnStyle::DifferentMsgid,
+            _ => return None,
+        })
+    }
+
+    /// Rewrites a built (plain) MDN in this style.
+    pub fn rewrite(self, mdn: &[u8], host: &str) -> Vec<u8> {
+        let text = String::from_utf8_lossy(mdn).to_string();
+        let out = match self {
+            MdnStyle::WhiteSpace => text
+                .replace(
+                    "\r\nFinal-Recipient: rfc822; ",
+                    "\r\nFinal-Recipient :  rfc822 ;  ",
+                )
+                .replace("\r\nDisposition: ", "\r\nDisposition :   ")
+                .replace("\r\nOriginal-Message-ID: ", "\r\nOriginal-Message-ID :  "),
+            MdnStyle::ExtraLineBreak => text
+                .replace(
+                    "\r\nFinal-Recipient: rfc822; ",
+                    "\r\nFinal-Recipient: rfc822;\r\n ",
+                )
+                .replace("MDN-sent-automatically; ", "MDN-sent-automatically;\r\n   "),
+            MdnStyle::ExtraSpaceDisposition => text
+                .replace("automatic-action/", "automatic-action /  ")
+                .replace("MDN-sent-automatically; ", "MDN-sent-automatically ;   "),
+            MdnStyle::MissingDisposition => text
+                .split_inclusive("\r\n")
+                .filter(|l| !l.starts_with("Disposition:"))
+                .collect(),
+            MdnStyle::DifferentSender => format!("Sender: postmaster@{host}\r\n{text}"),
+            MdnStyle::NullSender | MdnStyle::DifferentMsgid => text,
+        };
+        out.into_bytes()
+    }
+}
+
+impl Responder {
+    /// By configured name (`processed-only`, `delayed-dispatch:30`, ...) or by catalogue
+    /// local part (`processedonly5`, `delaydispatched30`, ...). `delay` is T_d + δ.
+    pub fn parse(name: &str, delay: Duration) -> Option<Self> {
+        let n = name.trim().to_ascii_lowercase();
+        let secs = |v: &str| v.parse::<u64>().ok().map(Duration::from_secs);
+        Some(match n.as_str() {
+            "standard" => Responder::Standard,
+            "processed-only" | "processedonly5" => Responder::ProcessedOnly,
+            "processed-dispatched" | "processeddispatched6" => Responder::ProcessedDispatched,
+            "delayed-dispatch" | "processdelayeddispatch7" => Responder::DelayedDispatch(delay),
+            "no-mdn" | "nomdn8" => Responder::NoMdn,
+            "failure" | "noaddressfailure9" => Responder::Failure,
+            "processed-failure" | "processedfailure" => Responder::ProcessedFailure,
+            "processed-timeout-failure" | "processedtimeoutfailure" => {
+                Responder::ProcessedTimeoutFailure(delay)
+            }
+            "error-disposition" | "errordisposition" => Responder::ErrorDisposition,
+            "dup-dispatched" | "dupdispatched" => Responder::DupDispatched,
+            other => {
+                if let Some(style) = MdnStyle::by_local_part(other) {
+                    Responder::Malformed(style)
+                } else if let Some(v) = other.strip_prefix("delayed-dispatch:") {
+                    Responder::DelayedDispatch(secs(v)?)
+                } else if let Some(v) = other.strip_prefix("delaydispatched") {
+                    Responder::DelayedDispatch(secs(v)?)
+                } else {
+                    return None;
+                }
+            }
+        })
+    }
+}
+
+/// A local domain's defaults, kept for responder mailboxes made up on demand.
+#[derive(Clone, Debug)]
+pub struct LocalDomain {
+    pub name: String,
+    pub responders: bool,
+    pub incoming_anchors: Vec<TrustAnchor>,
+    pub outgoing_anchors: Vec<TrustAnchor>,
+}
+
 /// A local address, resolved.
 #[derive(Clone, Debug)]
 pub struct LocalAddress {
@@ -219,6 +389,7 @@ pub struct LocalAddress {
     pub incoming_anchors: Vec<TrustAnchor>,
     pub outgoing_anchors: Vec<TrustAnchor>,
     pub password: Option<String>,
+    pub responder: Responder,
 }
 
 /// A TLS identity in DER.
@@ -236,6 +407,7 @@ pub struct Settings {
     pub faults: Faults,
     pub maildir: PathBuf,
     pub audit_log: Option<PathBuf>,
+    pub transcript_dir: Option<PathBuf>,
     pub backbone: Option<SocketAddr>,
     pub submission: Option<SocketAddr>,
     pub pop3: Option<SocketAddr>,
@@ -243,6 +415,9 @@ pub struct Settings {
     pub tls_client_roots: Vec<Vec<u8>>,
     pub dns_server: Option<SocketAddr>,
     pub static_routes: BTreeMap<String, SocketAddr>,
+    pub smtp_port: u16,
+    /// Discovery on: the `http_hosts` overrides (`host:port` → address).
+    pub discovery: Option<BTreeMap<String, SocketAddr>>,
     pub timeouts: TimeoutConfig,
     pub limits: LimitConfig,
     pub domains: Vec<String>,
@@ -250,18 +425,41 @@ pub struct Settings {
     /// Credentials of local domains (domain-bound), used when an address has none of its own.
     pub domain_credentials: BTreeMap<String, (Credential, Credential)>,
     pub certificates: BTreeMap<String, Vec<Certificate>>,
+    pub crls: Vec<x509_cert::crl::CertificateList>,
+    pub local_domains: Vec<LocalDomain>,
 }
 
 impl Settings {
-    pub fn secs(&self, s: u64) -> Duration {
-        Duration::from_secs(s)
-    }
-
     /// The local address, compared case-insensitively (MSG-19).
     pub fn address(&self, address: &str) -> Option<&LocalAddress> {
         self.addresses
             .iter()
             .find(|a| a.address.eq_ignore_ascii_case(address.trim()))
+    }
+
+    /// A local mailbox: a configured address, or a responder mailbox of a domain that
+    /// serves them (made up from the domain's credentials and anchors).
+    pub fn mailbox(&self, address: &str) -> Option<LocalAddress> {
+        if let Some(a) = self.address(address) {
+            return Some(a.clone());
+        }
+        let (local, domain) = address.trim().rsplit_once('@')?;
+        let d = self
+            .local_domains
+            .iter()
+            .find(|d| d.responders && d.name.eq_ignore_ascii_case(domain))?;
+        let delay = Duration::from_secs(self.timeouts.responder_delay_secs);
+        let responder = Responder::parse(local, delay)?;
+        let (signing, encryption) = self.domain_credentials.get(&d.name)?.clone();
+        Some(LocalAddress {
+            address: address.trim().to_string(),
+            signing,
+            encryption,
+            incoming_anchors: d.incoming_anchors.clone(),
+            outgoing_anchors: d.outgoing_anchors.clone(),
+            password: None,
+            responder,
+        })
     }
 
     pub fn is_local_domain(&self, domain: &str) -> bool {
@@ -496,6 +694,24 @@ impl HispConfig {
                 socket(&format!("resolver.static.{k:?}"), v)?,
             );
         }
+        let discovery = if self.discovery.enabled {
+            if dns_server.is_none() {
+                return Err(field_err(
+                    "discovery.enabled",
+                    "discovery needs resolver.server (the DNS server to ask)",
+                ));
+            }
+            let mut hosts = BTreeMap::new();
+            for (k, v) in &self.discovery.http_hosts {
+                hosts.insert(
+                    k.to_ascii_lowercase(),
+                    socket(&format!("discovery.http_hosts.{k:?}"), v)?,
+                );
+            }
+            Some(hosts)
+        } else {
+            None
+        };
         if self.timeouts.delivery_attempts == 0 {
             return Err(field_err(
                 "timeouts.delivery_attempts",
@@ -513,6 +729,7 @@ impl HispConfig {
         }
 
         let mut domains: Vec<String> = Vec::new();
+        let mut local_domains: Vec<LocalDomain> = Vec::new();
         let mut domain_credentials = BTreeMap::new();
         let mut domain_anchors: BTreeMap<String, (Vec<TrustAnchor>, Vec<TrustAnchor>)> =
             BTreeMap::new();
@@ -552,6 +769,24 @@ impl HispConfig {
             }
             let inc = l.anchors(&format!("{field}.incoming_anchors"), &d.incoming_anchors)?;
             let out = l.anchors(&format!("{field}.outgoing_anchors"), &d.outgoing_anchors)?;
+            if d.responders && !domain_credentials.contains_key(&name) {
+                return Err(field_err(
+                    format!("{field}.responders"),
+                    "responder mailboxes need the domain's signing credential",
+                ));
+            }
+            if d.responders && inc.is_empty() {
+                return Err(field_err(
+                    format!("{field}.responders"),
+                    "responder mailboxes need the domain's incoming_anchors",
+                ));
+            }
+            local_domains.push(LocalDomain {
+                name: name.clone(),
+                responders: d.responders,
+                incoming_anchors: inc.clone(),
+                outgoing_anchors: out.clone(),
+            });
             domain_anchors.insert(name.clone(), (inc, out));
             domains.push(name);
         }
@@ -617,7 +852,18 @@ impl HispConfig {
                     "no incoming anchors here or on its [[domain]]: nothing could be received",
                 ));
             }
+            let delay = Duration::from_secs(self.timeouts.responder_delay_secs);
+            let responder = match &a.responder {
+                None => Responder::Standard,
+                Some(r) => Responder::parse(r, delay).ok_or_else(|| {
+                    field_err(
+                        format!("{field}.responder"),
+                        format!("{r:?} is not a responder behaviour"),
+                    )
+                })?,
+            };
             addresses.push(LocalAddress {
+                responder,
                 address,
                 signing,
                 encryption,
@@ -637,12 +883,31 @@ impl HispConfig {
             }
             certificates.insert(k.to_ascii_lowercase(), certs);
         }
+        let mut crls = Vec::new();
+        for (i, r) in self.crls.iter().enumerate() {
+            let field = format!("crls[{i}]");
+            let bytes = match r.strip_prefix("pki:") {
+                Some(ca) => l
+                    .pki(&field)?
+                    .crl_der(ca)
+                    .map(<[u8]>::to_vec)
+                    .ok_or_else(|| field_err(&field, format!("no committed CRL of {ca:?}")))?,
+                None => l.read(&field, Path::new(r))?,
+            };
+            crls.push(
+                crate::trust::fetch::parse_crl(&bytes)
+                    .map_err(|e| field_err(&field, e.to_string()))?,
+            );
+        }
         Ok(Settings {
+            local_domains,
+            crls,
             hostname: self.hostname.trim().to_string(),
             profile,
             faults: faults.into_iter().collect(),
             maildir: base.join(&self.maildir),
             audit_log: self.audit_log.as_ref().map(|p| base.join(p)),
+            transcript_dir: self.transcript_dir.as_ref().map(|p| base.join(p)),
             backbone,
             submission,
             pop3,
@@ -650,6 +915,8 @@ impl HispConfig {
             tls_client_roots,
             dns_server,
             static_routes,
+            smtp_port: self.resolver.smtp_port.unwrap_or(25),
+            discovery,
             timeouts: self.timeouts.clone(),
             limits: self.limits.clone(),
             domains,
@@ -717,5 +984,24 @@ signing = "pki:hisp_good"
             "maildir = \"mail\"\nfaults = [\"bogus\"]",
         ));
         assert!(e.starts_with("faults[0]:"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod example_tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_loads() {
+        let text = include_str!("../../examples/hisp.toml");
+        let s = HispConfig::parse(text)
+            .unwrap()
+            .load(Path::new("/tmp"))
+            .unwrap();
+        assert_eq!(s.addresses.len(), 2);
+        assert!(s.tls.is_some());
+        assert_eq!(s.static_routes.len(), 1);
+        assert!(s.dns_server.is_some());
+        assert_eq!(s.certificates.len(), 2);
     }
 }

@@ -21,6 +21,11 @@ pub enum Fault {
     DispatchedWithoutRequest,
     MdnForUntrusted,
     EncryptToAllFound,
+    DomainBoundBeforeAddressBound,
+    FallbackToDomainAfterInvalid,
+    NoTcpRetry,
+    IgnoreSrvPriority,
+    NoLdapFailover,
     NoTimeoutDsn,
     NoAudit,
     AuditWithoutRecipient,
@@ -95,6 +100,31 @@ impl Fault {
             Fault::EncryptToAllFound,
             "encrypt-to-all-found",
             "encrypts to every certificate found for a recipient, trusted or not (TRUST-02)",
+        ),
+        (
+            Fault::DomainBoundBeforeAddressBound,
+            "domain-bound-before-address-bound",
+            "prefers a recipient's domain-bound certificates to its address-bound ones (DISC-15)",
+        ),
+        (
+            Fault::FallbackToDomainAfterInvalid,
+            "fallback-to-domain-after-invalid",
+            "falls back to domain-bound certificates when every address-bound one is invalid (DISC-16)",
+        ),
+        (
+            Fault::NoTcpRetry,
+            "no-tcp-retry",
+            "discovery takes a truncated UDP answer as it is, without retrying over TCP (DISC-02)",
+        ),
+        (
+            Fault::IgnoreSrvPriority,
+            "ignore-srv-priority",
+            "discovery tries LDAP SRV targets from the highest priority number down (RFC 2782)",
+        ),
+        (
+            Fault::NoLdapFailover,
+            "no-ldap-failover",
+            "discovery gives up LDAP at the first unavailable SRV target",
         ),
         (
             Fault::NoTimeoutDsn,

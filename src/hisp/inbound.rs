@@ -59,16 +59,18 @@ async fn open_with_any(core: &Arc<Core>, raw: Vec<u8>) -> Result<OpenedMessage, 
         .into_iter()
         .cloned()
         .collect();
+    let mt = crate::smime::entity::media_type(&raw);
+    if !(mt.is("application", "pkcs7-mime") || mt.is("application", "x-pkcs7-mime")) {
+        return Err(Refusal::NotSmime(format!(
+            "outer content type is {}",
+            mt.essence()
+        )));
+    }
     let job = tokio::task::spawn_blocking(move || {
         let mut last = String::from("no keys");
         for c in &creds {
             match crate::smime::open(&raw, &c.key, Some(&c.certificate)) {
                 Ok(m) => return Ok(m),
-                Err(crate::smime::SmimeError::Mime(m))
-                    if m.contains("not application/pkcs7-mime") =>
-                {
-                    return Err(Refusal::NotSmime(m));
-                }
                 Err(e) => last = e.to_string(),
             }
         }
@@ -87,6 +89,28 @@ pub fn first_address(value: &str) -> Option<String> {
     };
     let addr = addr.trim();
     addr.contains('@').then(|| addr.to_string())
+}
+
+/// The addr-specs of an address-list header value (commas inside quotes or angle brackets
+/// do not split).
+pub fn address_list(value: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut quoted, mut angle, mut start) = (false, false, 0);
+    let bytes = value.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'<' if !quoted => angle = true,
+            b'>' if !quoted => angle = false,
+            b',' if !quoted && !angle => {
+                out.extend(first_address(&value[start..i]));
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.extend(first_address(&value[start..]));
+    out
 }
 
 fn header(message: &[u8], name: &str) -> Option<String> {
@@ -150,7 +174,7 @@ async fn check_trust(
             signer.clone(),
             supplied.to_vec(),
             recipient.incoming_anchors.clone(),
-            Vec::new(),
+            core.settings.crls.clone(),
             now,
             options,
         )
@@ -163,7 +187,13 @@ async fn check_trust(
                     || (code == 605 && faults.on(Fault::IgnoreRevocation))
             };
             let fails: Vec<_> = report.failures().collect();
-            let forgivable = !fails.is_empty() && fails.iter().all(|c| forgiven(c.code));
+            // VC-601 also summarises "no candidate validated"; when candidates reached an
+            // anchor, the other findings say why, and those decide.
+            let reached_anchor = report.candidates_tried > 0;
+            let forgivable = fails.iter().any(|c| forgiven(c.code))
+                && fails
+                    .iter()
+                    .all(|c| forgiven(c.code) || (c.code == 601 && reached_anchor));
             if !forgivable {
                 let detail = if fails.is_empty() {
                     "no path to an anchor".to_string()
@@ -301,16 +331,20 @@ pub async fn receive(core: &Arc<Core>, env: Envelope) -> Reply {
     };
 
     // MSG-16: a wrapped message goes only to recipients its signed header names.
+    let named_addresses: Vec<String> = ["To", "Cc"]
+        .iter()
+        .filter_map(|h| header(&message, h))
+        .flat_map(|v| address_list(&v))
+        .collect();
     let named = |r: &str| {
-        ["To", "Cc"].iter().any(|h| {
-            header(&message, h)
-                .is_some_and(|v| v.to_ascii_lowercase().contains(&r.to_ascii_lowercase()))
-        })
+        named_addresses
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(r.trim()))
     };
-    let mut accepted: Vec<&LocalAddress> = Vec::new();
-    let mut untrusted: Vec<(&LocalAddress, Refusal)> = Vec::new();
+    let mut accepted: Vec<LocalAddress> = Vec::new();
+    let mut untrusted: Vec<(LocalAddress, Refusal)> = Vec::new();
     for r in &env.recipients {
-        let Some(local) = core.settings.address(r) else {
+        let Some(local) = core.settings.mailbox(r) else {
             continue;
         };
         if opened.wrapped && !named(r) {
@@ -324,7 +358,7 @@ pub async fn receive(core: &Arc<Core>, env: Envelope) -> Reply {
             );
             continue;
         }
-        match check_trust(core, &signer, &opened.signature.certificates, &from, local).await {
+        match check_trust(core, &signer, &opened.signature.certificates, &from, &local).await {
             Ok(()) => accepted.push(local),
             Err(refusal) => {
                 refuse(
@@ -348,7 +382,7 @@ pub async fn receive(core: &Arc<Core>, env: Envelope) -> Reply {
                 super::notify::spawn_mdn(
                     core,
                     orig.clone(),
-                    (*local).clone(),
+                    local.clone(),
                     DispositionKind::Processed,
                     Some(signer.clone()),
                     None,
@@ -370,7 +404,18 @@ pub async fn receive(core: &Arc<Core>, env: Envelope) -> Reply {
         if is_notification && !notification_wanted(core, &message) {
             continue;
         }
-        match core.maildir.deliver(&local.address, &message) {
+        // Trace fields a delivering SMTP server adds (RFC 5321 §4.4).
+        let mut stored_message = format!(
+            "Return-Path: <{}>\r\nReceived: from [{}] by {} with ESMTP for <{}>; {}\r\n",
+            env.mail_from,
+            env.peer.ip(),
+            core.settings.hostname,
+            local.address,
+            rfc5322_now()
+        )
+        .into_bytes();
+        stored_message.extend_from_slice(&message);
+        match core.maildir.deliver(&local.address, &stored_message) {
             Ok(stored) => {
                 delivered += 1;
                 let mut e = AuditEvent::new(
@@ -444,6 +489,13 @@ fn notification_wanted(core: &Arc<Core>, message: &[u8]) -> bool {
     !suppressed
 }
 
+fn rfc5322_now() -> String {
+    let f = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] +0000"
+    );
+    OffsetDateTime::now_utc().format(&f).unwrap_or_default()
+}
+
 pub fn sha256_hex(data: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(data)
@@ -464,5 +516,9 @@ mod tests {
         );
         assert_eq!(first_address(" a@x.test ").as_deref(), Some("a@x.test"));
         assert_eq!(first_address("undisclosed"), None);
+        assert_eq!(
+            address_list("\"Doe, J\" <j@x.test>, k@y.test,  <l@z.test>"),
+            vec!["j@x.test", "k@y.test", "l@z.test"]
+        );
     }
 }

@@ -38,7 +38,7 @@ use crate::mdn::{Tracker, TrackerConfig};
 
 pub use config::{ConfigError, HispConfig, Profile, Settings};
 pub use faults::{Fault, Faults};
-pub use outbound::{CertificateSource, StaticCertificates};
+pub use outbound::{CertificateSource, Found, StaticCertificates};
 
 /// Which door a session came through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -215,7 +215,22 @@ impl Core {
         self.notify.notify_waiters();
     }
 
+    /// Keeps a finished session's transcript (and writes it out when configured).
     pub fn transcript(&self, t: Transcript) {
+        if let Some(dir) = &self.settings.transcript_dir {
+            let n = lock(&self.transcripts).len();
+            let name = format!(
+                "{:05}-{}-{}.txt",
+                n,
+                t.door.name(),
+                t.peer.to_string().replace([':', '[', ']'], "_")
+            );
+            let written = std::fs::create_dir_all(dir)
+                .and_then(|()| std::fs::write(dir.join(name), t.text()));
+            if let Err(e) = written {
+                eprintln!("hisp {}: transcript: {e}", self.settings.hostname);
+            }
+        }
         lock(&self.transcripts).push(t);
     }
 
@@ -238,10 +253,6 @@ impl Core {
 
     pub fn principal(&self) -> &str {
         &self.settings.hostname
-    }
-
-    pub fn timeout(&self, secs: u64) -> Duration {
-        Duration::from_secs(secs)
     }
 }
 
@@ -292,6 +303,11 @@ impl HispHandle {
         }
     }
 
+    /// Routes mail for `domain` (or an MX host) to `addr`, overriding DNS from now on.
+    pub fn set_route(&self, domain: &str, addr: SocketAddr) {
+        self.core.router.set_route(domain, addr);
+    }
+
     pub fn audit_path(&self) -> Option<PathBuf> {
         self.core.audit.as_ref().map(|a| a.path().to_path_buf())
     }
@@ -310,9 +326,16 @@ impl HispHandle {
 pub struct Hisp;
 
 impl Hisp {
-    /// Starts with the static certificate source of the configuration.
+    /// Starts with the static certificate source of the configuration, followed by the
+    /// discovery client when `[discovery] enabled`.
     pub async fn start(settings: Settings) -> Result<HispHandle, HispError> {
-        let certs = Arc::new(StaticCertificates::from_settings(&settings));
+        let table: Arc<dyn CertificateSource> =
+            Arc::new(StaticCertificates::from_settings(&settings));
+        let certs: Arc<dyn CertificateSource> = match outbound::discoverer(&settings) {
+            None => table,
+            Some(Ok(d)) => Arc::new(outbound::Layered(vec![table, Arc::new(d)])),
+            Some(Err(e)) => return Err(HispError::Resolver(e)),
+        };
         Self::start_with(settings, certs).await
     }
 

@@ -40,6 +40,25 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait CertificateSource: Send + Sync {
     /// Candidate certificates for `address` (address-bound and domain-bound alike).
     fn certificates<'a>(&'a self, address: &'a str) -> BoxFuture<'a, Vec<Certificate>>;
+
+    /// As `certificates`, saying whether the source already chose and validated them
+    /// (binding, usage, path, revocation), as the discovery client does; the HISP then
+    /// encrypts to them as they are. Default: candidates the HISP must judge itself.
+    fn find<'a>(&'a self, address: &'a str) -> BoxFuture<'a, Found> {
+        Box::pin(async move {
+            Found {
+                certificates: self.certificates(address).await,
+                validated: false,
+            }
+        })
+    }
+}
+
+/// What a source found for one address.
+#[derive(Clone, Debug, Default)]
+pub struct Found {
+    pub certificates: Vec<Certificate>,
+    pub validated: bool,
 }
 
 /// Certificates from the configuration's `[certificates]` table, by address then domain.
@@ -75,6 +94,88 @@ impl CertificateSource for StaticCertificates {
     }
 }
 
+/// The discovery client as a certificate source: the valid certificates of the winning step
+/// (already validated), or, with `encrypt-to-all-found`, every candidate it parsed.
+pub struct Discovered {
+    pub client: crate::discovery::Discoverer,
+    pub all_found: bool,
+}
+
+impl CertificateSource for Discovered {
+    fn certificates<'a>(&'a self, address: &'a str) -> BoxFuture<'a, Vec<Certificate>> {
+        Box::pin(async move { self.find(address).await.certificates })
+    }
+
+    fn find<'a>(&'a self, address: &'a str) -> BoxFuture<'a, Found> {
+        Box::pin(async move {
+            let r = self.client.discover(address).await;
+            if self.all_found {
+                Found {
+                    certificates: r.found_certificates(),
+                    validated: true,
+                }
+            } else {
+                Found {
+                    certificates: r.certificates,
+                    validated: true,
+                }
+            }
+        })
+    }
+}
+
+/// The configured table first; when it knows nothing for an address, the next source.
+pub struct Layered(pub Vec<Arc<dyn CertificateSource>>);
+
+impl CertificateSource for Layered {
+    fn certificates<'a>(&'a self, address: &'a str) -> BoxFuture<'a, Vec<Certificate>> {
+        Box::pin(async move { self.find(address).await.certificates })
+    }
+
+    fn find<'a>(&'a self, address: &'a str) -> BoxFuture<'a, Found> {
+        Box::pin(async move {
+            for s in &self.0 {
+                let found = s.find(address).await;
+                if !found.certificates.is_empty() {
+                    return found;
+                }
+            }
+            Found::default()
+        })
+    }
+}
+
+/// The discovery client for these settings (None: discovery off), with the HISP's fault
+/// switches passed on as the client's knobs.
+pub fn discoverer(settings: &Settings) -> Option<Result<Discovered, String>> {
+    let hosts = settings.discovery.as_ref()?;
+    let dns = settings.dns_server?;
+    let mut anchors: Vec<crate::trust::TrustAnchor> = Vec::new();
+    for a in settings.addresses.iter().flat_map(|a| &a.outgoing_anchors) {
+        if !anchors.contains(a) {
+            anchors.push(a.clone());
+        }
+    }
+    let mut config = crate::discovery::DiscoveryConfig::new(dns, anchors);
+    config.http_hosts = hosts.clone();
+    let f = &settings.faults;
+    config.faults = crate::discovery::FaultKnobs {
+        domain_bound_before_address_bound: f.on(Fault::DomainBoundBeforeAddressBound),
+        fallback_to_domain_after_invalid: f.on(Fault::FallbackToDomainAfterInvalid),
+        no_tcp_retry: f.on(Fault::NoTcpRetry),
+        ignore_srv_priority: f.on(Fault::IgnoreSrvPriority),
+        no_ldap_failover: f.on(Fault::NoLdapFailover),
+    };
+    Some(
+        crate::discovery::Discoverer::new(config)
+            .map(|client| Discovered {
+                client,
+                all_found: f.on(Fault::EncryptToAllFound),
+            })
+            .map_err(|e| e.to_string()),
+    )
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
     #[error("no route to {domain}: {reason}")]
@@ -89,8 +190,10 @@ pub enum DeliveryError {
 
 /// Next hops by MX lookup in the configured DNS server, or static overrides.
 pub struct Router {
-    statics: BTreeMap<String, SocketAddr>,
+    /// Overrides; changeable at run time (`HispHandle::set_route`).
+    statics: std::sync::RwLock<BTreeMap<String, SocketAddr>>,
     resolver: Option<TokioResolver>,
+    smtp_port: u16,
 }
 
 impl Router {
@@ -112,17 +215,34 @@ impl Router {
             builder.build().ok()
         });
         Router {
-            statics: settings.static_routes.clone(),
+            statics: std::sync::RwLock::new(settings.static_routes.clone()),
             resolver,
+            smtp_port: settings.smtp_port,
         }
+    }
+
+    /// Sets (or replaces) the static next hop of a domain or host.
+    pub fn set_route(&self, domain: &str, addr: SocketAddr) {
+        self.statics
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(domain.trim().to_ascii_lowercase(), addr);
+    }
+
+    fn static_route(&self, name: &str) -> Option<SocketAddr> {
+        self.statics
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&name.to_ascii_lowercase())
+            .copied()
     }
 
     /// Next hops for `domain`, most preferred first, each with the name its TLS
     /// certificate should carry.
     pub async fn route(&self, domain: &str) -> Result<Vec<(SocketAddr, String)>, DeliveryError> {
         let d = domain.trim().trim_end_matches('.').to_ascii_lowercase();
-        if let Some(a) = self.statics.get(&d) {
-            return Ok(vec![(*a, d)]);
+        if let Some(a) = self.static_route(&d) {
+            return Ok(vec![(a, d)]);
         }
         let no_route = |reason: String| DeliveryError::NoRoute {
             domain: d.clone(),
@@ -153,14 +273,17 @@ impl Router {
         }
         let mut out = Vec::new();
         for (_, host) in exchanges {
-            if let Some(a) = self.statics.get(&host.to_ascii_lowercase()) {
-                out.push((*a, host));
+            if let Some(a) = self.static_route(&host) {
+                out.push((a, host));
                 continue;
             }
             if let Ok(l) = resolver.ipv4_lookup(format!("{host}.").as_str()).await {
                 for r in l.answers() {
                     if let RData::A(a) = &r.data {
-                        out.push((SocketAddr::new(std::net::IpAddr::V4(a.0), 25), host.clone()));
+                        out.push((
+                            SocketAddr::new(std::net::IpAddr::V4(a.0), self.smtp_port),
+                            host.clone(),
+                        ));
                     }
                 }
             }
@@ -259,8 +382,7 @@ async fn deliver_domain(
             opts.tls = Some((core.connector.clone(), name));
             let mut result = smtp_client::send(addr, &opts, from, rcpts, data).await;
             if let Err(e) = &result
-                && !e.is_permanent()
-                && e.to_string().contains("TLS")
+                && e.is_tls_failure()
             {
                 // Opportunistic TLS: a failed handshake falls back to plain once.
                 result = smtp_client::send(addr, &options, from, rcpts, data).await;
@@ -327,51 +449,73 @@ pub async fn submit(core: &Arc<Core>, env: Envelope) -> Reply {
     Reply::new(250, format!("2.0.0 Queued as {id}"))
 }
 
-/// Chooses the certificates to encrypt to for one recipient: the first encryption-capable
-/// candidate that binds the address (else its domain) and chains to an outgoing anchor.
+/// Chooses the certificates to encrypt to for one recipient (DISC-15, DISC-16, TRUST-02):
+/// address-bound certificates first; the valid ones (usable for encryption and chaining to
+/// an outgoing anchor) of the first level that has any are chosen. When address-bound
+/// certificates exist and none is valid, there is no fallback to domain-bound ones.
 async fn choose(
     core: &Arc<Core>,
     sender: &LocalAddress,
     recipient: &str,
 ) -> Result<Vec<Certificate>, String> {
-    let found = core.certificates.certificates(recipient).await;
+    let faults = core.faults();
+    let Found {
+        certificates: found,
+        validated,
+    } = core.certificates.find(recipient).await;
     if found.is_empty() {
         return Err(format!("no certificate found for {recipient}"));
     }
-    if core.faults().on(Fault::EncryptToAllFound) {
+    // A source that validated already (the discovery client) is taken at its word; its
+    // AIA-fetched intermediates are not here to validate again.
+    if validated || faults.on(Fault::EncryptToAllFound) {
         return Ok(found);
     }
-    let mut ranked: Vec<(u8, Certificate)> = found
-        .into_iter()
-        .filter(can_encrypt_to)
-        .filter_map(|c| match crate::trust::binding(&c, recipient) {
-            Binding::Address => Some((0, c)),
-            Binding::Domain => Some((1, c)),
-            _ => None,
-        })
-        .collect();
-    ranked.sort_by_key(|(rank, _)| *rank);
+    let (mut address, mut domain) = (Vec::new(), Vec::new());
+    for c in found {
+        match crate::trust::binding(&c, recipient) {
+            Binding::Address => address.push(c),
+            Binding::Domain => domain.push(c),
+            _ => {}
+        }
+    }
+    let mut levels = vec![address, domain];
+    if faults.on(Fault::DomainBoundBeforeAddressBound) {
+        levels.reverse();
+    }
     let options = PathOptions {
         online: true,
         fetch_timeout: Duration::from_secs(core.settings.timeouts.trust_fetch_secs),
         ..PathOptions::default()
     };
-    for (_, c) in ranked {
-        let report = crate::trust::validate_async(
-            c.clone(),
-            Vec::new(),
-            sender.outgoing_anchors.clone(),
-            Vec::new(),
-            OffsetDateTime::now_utc(),
-            options.clone(),
-        )
-        .await;
-        if report.trusted() {
-            return Ok(vec![c]);
+    for level in levels {
+        if level.is_empty() {
+            continue;
+        }
+        let mut valid = Vec::new();
+        for c in level.into_iter().filter(can_encrypt_to) {
+            let report = crate::trust::validate_async(
+                c.clone(),
+                Vec::new(),
+                sender.outgoing_anchors.clone(),
+                core.settings.crls.clone(),
+                OffsetDateTime::now_utc(),
+                options.clone(),
+            )
+            .await;
+            if report.trusted() {
+                valid.push(c);
+            }
+        }
+        if !valid.is_empty() {
+            return Ok(valid);
+        }
+        if !faults.on(Fault::FallbackToDomainAfterInvalid) {
+            break;
         }
     }
     Err(format!(
-        "no certificate for {recipient} is bound, usable for encryption and trusted (TRUST-02)"
+        "no certificate for {recipient} is bound, usable for encryption and trusted (TRUST-02, DISC-16)"
     ))
 }
 

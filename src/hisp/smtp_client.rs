@@ -34,6 +34,11 @@ pub enum ClientError {
 }
 
 impl ClientError {
+    /// The STARTTLS handshake itself failed (opportunistic TLS may retry in plain).
+    pub fn is_tls_failure(&self) -> bool {
+        matches!(self, ClientError::Line { stage, .. } if *stage == "TLS handshake")
+    }
+
     /// Permanent (5xx) refusals are not retried.
     pub fn is_permanent(&self) -> bool {
         matches!(self, ClientError::Refused { reply_code, .. } if *reply_code >= 500)
@@ -72,12 +77,11 @@ impl Client {
                 .await
                 .map_err(|source| ClientError::Line { stage, source })?;
             let text = String::from_utf8_lossy(&line).trim_end().to_string();
-            if text.len() < 3 {
-                return Err(ClientError::BadReply(stage));
-            }
-            let code: u16 = text[..3]
-                .parse()
-                .map_err(|_| ClientError::BadReply(stage))?;
+            // `get`, not indexing: a hostile reply may put a multi-byte character there.
+            let code: u16 = text
+                .get(..3)
+                .and_then(|c| c.parse().ok())
+                .ok_or(ClientError::BadReply(stage))?;
             let last = text.as_bytes().get(3) != Some(&b'-');
             lines.push(text.get(4..).unwrap_or("").to_string());
             if last {
@@ -220,6 +224,25 @@ pub fn dot_stuff(data: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn hostile_reply_is_an_error_not_a_panic() {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            if let Ok((mut s, _)) = l.accept().await {
+                let _ = s.write_all("2\u{e9}0 hi\r\n".as_bytes()).await;
+            }
+        });
+        let opts = ClientOptions {
+            helo: "c".into(),
+            timeout: Duration::from_secs(5),
+            tls: None,
+        };
+        let r = send(addr, &opts, "a@x", &["b@y".into()], b"x\r\n").await;
+        assert!(matches!(r, Err(ClientError::BadReply(_))), "{r:?}");
+    }
 
     #[test]
     fn stuffing() {

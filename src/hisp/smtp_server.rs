@@ -446,7 +446,7 @@ impl Session {
         };
         let reply = if rcpts.len() >= self.core.settings.limits.max_recipients {
             Reply::new(452, "4.5.3 Too many recipients")
-        } else if self.door == Door::Backbone && self.core.settings.address(&to).is_none() {
+        } else if self.door == Door::Backbone && self.core.settings.mailbox(&to).is_none() {
             let local_domain = to
                 .rsplit_once('@')
                 .is_some_and(|(_, d)| self.core.settings.is_local_domain(d));

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::validate::engine::validate_message;
+use crate::validate::engine::validate_owned;
 use crate::validate::error::ValidateError;
 use crate::validate::finding::Profile;
 use crate::validate::options::{ValidationOptions, load_certificates, load_key, read_file};
@@ -97,15 +97,19 @@ pub fn run_with_colour(
         return Err(ValidateError::NoMessages);
     }
     let options = load_options(args)?;
-    // Read every message first, so an unreadable file stops the run before any output.
-    let mut inputs = Vec::new();
+    // Open every message first, so an unreadable file stops the run before any output; then
+    // read and validate one at a time, so that only one message is in memory at once.
     for path in &args.messages {
-        inputs.push((path.display().to_string(), read_file(path)?));
+        std::fs::File::open(path).map_err(|source| ValidateError::Read {
+            path: path.clone(),
+            source,
+        })?;
     }
-    let reports: Vec<_> = inputs
-        .iter()
-        .map(|(name, raw)| validate_message(name, raw, &options))
-        .collect();
+    let mut reports = Vec::with_capacity(args.messages.len());
+    for path in &args.messages {
+        let raw = read_file(path)?;
+        reports.push(validate_owned(&path.display().to_string(), raw, &options));
+    }
     let at = options
         .at
         .format(&Rfc3339)

@@ -176,7 +176,12 @@ impl Findings {
 
 /// Validates one message.
 pub fn validate_message(source: &str, raw: &[u8], options: &ValidationOptions) -> MessageReport {
-    let m = MessageUnderValidation::analyse(source, raw, options);
+    validate_owned(source, raw.to_vec(), options)
+}
+
+/// Validates a message the caller hands over, without copying it.
+pub fn validate_owned(source: &str, raw: Vec<u8>, options: &ValidationOptions) -> MessageReport {
+    let m = MessageUnderValidation::analyse_owned(source, raw, options);
     let mut out = Findings::new(options.profile);
     checks::headers::run(&m, &mut out);
     checks::mime::run(&m, &mut out);

@@ -6,6 +6,7 @@
 //! mail-parser, because the checks judge bytes (line ends, header octets, exact signed content)
 //! that a decoded view normalises away.
 
+use bytes::Bytes;
 use x509_cert::Certificate;
 
 use crate::smime::canonical::to_crlf;
@@ -23,9 +24,12 @@ const MAX_DEPTH: usize = 16;
 #[derive(Clone, Debug)]
 pub struct Entity {
     pub path: String,
-    pub raw: Vec<u8>,
+    /// The entity's bytes, shared with its parent's (a slice of one buffer per layer): a 50 MB
+    /// attachment is held once per layer, not once per level of nesting.
+    pub raw: Bytes,
     pub header: Header,
-    pub body: Vec<u8>,
+    /// The body, a slice of `raw`.
+    pub body: Bytes,
     /// None when there is no Content-Type field (text/plain by default, RFC 2045 §5.2).
     pub content_type: Option<Result<Parsed, String>>,
     pub children: Vec<Entity>,
@@ -38,18 +42,24 @@ pub struct Entity {
 
 impl Entity {
     pub fn parse(path: &str, raw: &[u8]) -> Entity {
-        Self::parse_at(path, raw, 0)
+        Self::parse_shared(path, &Bytes::copy_from_slice(raw))
     }
 
-    fn parse_at(path: &str, raw: &[u8], depth: usize) -> Entity {
-        let (head, body) = split_header_body(raw);
+    /// Parses without copying: every entity below shares `raw`'s buffer.
+    pub fn parse_shared(path: &str, raw: &Bytes) -> Entity {
+        Self::parse_at(path, raw.clone(), 0)
+    }
+
+    fn parse_at(path: &str, raw: Bytes, depth: usize) -> Entity {
+        let (head, body) = split_header_body(&raw);
         let header = parse_header(head);
         let ct = header.value("content-type").map(content_type);
+        let body = share(&raw, body);
         let mut entity = Entity {
             path: path.to_string(),
-            raw: raw.to_vec(),
+            raw,
             header,
-            body: body.to_vec(),
+            body: body.clone(),
             content_type: ct,
             children: Vec::new(),
             embedded: None,
@@ -64,13 +74,17 @@ impl Entity {
         if essence.starts_with("multipart/") {
             match entity.param("boundary") {
                 None => entity.structure_error = Some("multipart without a boundary".into()),
-                Some(boundary) => match split_multipart(body, &boundary) {
+                Some(boundary) => match split_multipart(&body, &boundary) {
                     Ok(parts) => {
                         entity.children = parts
                             .iter()
                             .enumerate()
                             .map(|(i, p)| {
-                                Self::parse_at(&format!("{path}/{}", i + 1), p, depth + 1)
+                                Self::parse_at(
+                                    &format!("{path}/{}", i + 1),
+                                    share(&body, p),
+                                    depth + 1,
+                                )
                             })
                             .collect();
                         if entity.children.is_empty() {
@@ -135,6 +149,18 @@ impl Entity {
     }
 }
 
+/// `part` as a slice of `parent`'s buffer when it lies inside it (the splitters return
+/// sub-slices), else a copy: never a panic whatever a splitter returns.
+fn share(parent: &Bytes, part: &[u8]) -> Bytes {
+    let start = parent.as_ptr() as usize;
+    let at = part.as_ptr() as usize;
+    if at >= start && at + part.len() <= start + parent.len() {
+        parent.slice_ref(part)
+    } else {
+        Bytes::copy_from_slice(part)
+    }
+}
+
 /// What happened when the envelope was opened.
 #[derive(Debug)]
 pub enum Decryption {
@@ -142,7 +168,7 @@ pub enum Decryption {
     NotAttempted(String),
     Failed(Vec<String>),
     Decrypted {
-        content: Vec<u8>,
+        content: Bytes,
         recipient_index: usize,
         /// The certificate that selected the RecipientInfo, when one was given (boxed: a
         /// certificate is large and the other variants are small).
@@ -164,8 +190,8 @@ pub struct EnvelopeLayer {
 pub struct SignatureLayer {
     /// Path of the multipart/signed entity.
     pub path: String,
-    /// The first part exactly as transmitted.
-    pub content: Vec<u8>,
+    /// The first part exactly as transmitted (a slice of the signed entity's buffer).
+    pub content: Bytes,
     pub signature_der: Result<Vec<u8>, String>,
     pub report: Result<SignatureReport, String>,
     /// Set when the signature verified only after LF was turned into CRLF.
@@ -187,7 +213,8 @@ impl SignatureLayer {
 #[derive(Debug)]
 pub struct MessageUnderValidation {
     pub source: String,
-    pub raw: Vec<u8>,
+    /// The file as given (shared with the outer entity).
+    pub raw: Bytes,
     /// The outer message (path `message`).
     pub outer: Entity,
     pub envelope: Option<EnvelopeLayer>,
@@ -214,11 +241,17 @@ fn split_mbox_line(raw: &[u8]) -> (Option<String>, &[u8]) {
 
 impl MessageUnderValidation {
     pub fn analyse(source: &str, raw: &[u8], options: &ValidationOptions) -> Self {
-        let (mbox_line, message) = split_mbox_line(raw);
-        let outer = Entity::parse("message", message);
+        Self::analyse_owned(source, raw.to_vec(), options)
+    }
+
+    /// As `analyse`, taking the bytes over instead of copying them.
+    pub fn analyse_owned(source: &str, raw: Vec<u8>, options: &ValidationOptions) -> Self {
+        let raw = Bytes::from(raw);
+        let (mbox_line, message) = split_mbox_line(&raw);
+        let outer = Entity::parse_shared("message", &share(&raw, message));
         let mut m = MessageUnderValidation {
             source: source.to_string(),
-            raw: raw.to_vec(),
+            raw,
             mbox_line,
             envelope: None,
             decrypted: None,
@@ -236,7 +269,7 @@ impl MessageUnderValidation {
                 _ => Decryption::NotAttempted("the envelope does not parse".into()),
             };
             if let Decryption::Decrypted { content, .. } = &decryption {
-                m.decrypted = Some(Entity::parse("message/decrypted", content));
+                m.decrypted = Some(Entity::parse_shared("message/decrypted", content));
             }
             m.envelope = Some(EnvelopeLayer {
                 der,
@@ -323,7 +356,7 @@ fn decrypt_with(der: &[u8], options: &ValidationOptions) -> Decryption {
             match decrypt(der, key, cert) {
                 Ok(d) => {
                     return Decryption::Decrypted {
-                        content: d.content,
+                        content: Bytes::from(d.content),
                         recipient_index: d.recipient_index,
                         recipient_cert: cert.cloned().map(Box::new),
                     };
@@ -338,7 +371,7 @@ fn decrypt_with(der: &[u8], options: &ValidationOptions) -> Decryption {
 fn signature_layer(entity: &Entity) -> SignatureLayer {
     let mut layer = SignatureLayer {
         path: entity.path.clone(),
-        content: Vec::new(),
+        content: Bytes::new(),
         signature_der: Err("no signature part".into()),
         report: Err("no signature part".into()),
         verified_after_canonicalising: false,
@@ -351,7 +384,7 @@ fn signature_layer(entity: &Entity) -> SignatureLayer {
             return layer;
         }
     };
-    layer.content = parts.content.to_vec();
+    layer.content = share(&entity.raw, parts.content);
     let (_, sig_body) = split_header_body(parts.signature_entity);
     layer.signature_der = decode_base64(sig_body).map_err(|e| e.to_string());
     let Ok(sig) = &layer.signature_der else {

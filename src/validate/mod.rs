@@ -18,7 +18,7 @@ pub mod output;
 pub use catalogue::{CATALOGUE, CheckInfo};
 pub use command::{Outcome, ValidateArgs, run, run_with_colour};
 pub use correlation::Correlation;
-pub use engine::{Findings, MessageReport, validate_message};
+pub use engine::{Findings, MessageReport, validate_message, validate_owned};
 pub use error::ValidateError;
 pub use finding::{Finding, Profile, Severity, Status};
 pub use message::MessageUnderValidation;

@@ -172,6 +172,7 @@ PENsaW5pY2FsRG9jdW1lbnQvPg==\r\n\
 --mix--\r\n";
 
 // Messages made by `openssl cms` for the validator tests.
+pub mod findings;
 pub mod sealing;
 
 /// Adds a party to an existing test PKI (for example an ECDSA signer, or an EC recipient whose

@@ -39,9 +39,11 @@ pub fn sut_toml(dir: &Path, statics: &[(&str, SocketAddr)], faults: &[&str]) -> 
         r#"
 hostname = "sut.direct.test"
 maildir = "{maildir}"
+transcript_dir = "{transcripts}"
 audit_log = "{audit}"
 faults = [{faults}]
 tls = "pki:tls_sut"
+crls = ["pki:direct.test_ca_root"]
 
 [listen]
 backbone = "127.0.0.1:0"
@@ -76,6 +78,7 @@ password = "secret"
 "#,
         maildir = dir.join("maildir").display(),
         audit = dir.join("audit.jsonl").display(),
+        transcripts = dir.join("transcripts").display(),
         faults = faults.join(", "),
         statics = statics.join(", "),
     )
@@ -215,6 +218,39 @@ pub fn openssl_direct(
     from: &str,
     to: &str,
 ) -> PathBuf {
+    openssl_direct_tampered(dir, inner, signer, recipient, from, to, None)
+}
+
+/// As `openssl_direct`, replacing `tamper.0` by `tamper.1` in the signed entity after signing
+/// (a signature that no longer verifies).
+pub fn openssl_direct_tampered(
+    dir: &Path,
+    inner: &str,
+    signer: &str,
+    recipient: &str,
+    from: &str,
+    to: &str,
+    tamper: Option<(&str, &str)>,
+) -> PathBuf {
+    openssl_direct_algorithms(
+        dir, inner, signer, recipient, from, to, tamper, "sha256", "-aes128",
+    )
+}
+
+/// As `openssl_direct_tampered`, with the digest (`sha1`, `sha256`) and cipher flag
+/// (`-aes128`, `-des3`) chosen.
+#[allow(clippy::too_many_arguments)]
+pub fn openssl_direct_algorithms(
+    dir: &Path,
+    inner: &str,
+    signer: &str,
+    recipient: &str,
+    from: &str,
+    to: &str,
+    tamper: Option<(&str, &str)>,
+    digest: &str,
+    cipher: &str,
+) -> PathBuf {
     let wrapped = dir.join("wrapped.eml");
     std::fs::write(
         &wrapped,
@@ -223,7 +259,7 @@ pub fn openssl_direct(
     .expect("write");
     let signed = dir.join("signed.eml");
     run(Command::new("openssl")
-        .args(["cms", "-sign", "-md", "sha256", "-in"])
+        .args(["cms", "-sign", "-md", digest, "-in"])
         .arg(&wrapped)
         .arg("-signer")
         .arg(cert_pem(signer))
@@ -231,9 +267,14 @@ pub fn openssl_direct(
         .arg(key_pem(signer))
         .arg("-out")
         .arg(&signed));
+    if let Some((a, b)) = tamper {
+        let text = std::fs::read_to_string(&signed).expect("read signed");
+        assert!(text.contains(a), "nothing to tamper with");
+        std::fs::write(&signed, text.replace(a, b)).expect("write");
+    }
     let enc = dir.join("enc.eml");
     run(Command::new("openssl")
-        .args(["cms", "-encrypt", "-aes128", "-in"])
+        .args(["cms", "-encrypt", cipher, "-in"])
         .arg(&signed)
         .arg("-from")
         .arg(from)
@@ -408,6 +449,7 @@ maildir = "{maildir}"
 audit_log = "{audit}"
 faults = [{faults}]
 tls = "pki:tls_hisp"
+crls = ["pki:direct.test_ca_root"]
 
 [listen]
 backbone = "127.0.0.1:0"

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -16,24 +15,8 @@ use x509_cert::Certificate;
 use x509_cert::crl::CertificateList;
 use x509_cert::der::DecodePem;
 
-pub fn openssl(args: &[&str], dir: &Path) -> Output {
-    Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("`openssl` must be installed for the trust tests: {e}"))
-}
-
-pub fn openssl_ok(args: &[&str], dir: &Path) -> Output {
-    let out = openssl(args, dir);
-    assert!(
-        out.status.success(),
-        "openssl {} failed:\n{}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+// The openssl runners are the shared ones (a missing openssl fails the test).
+pub use crate::common::{openssl, openssl_ok};
 
 // ---------------------------------------------------------------- HTTP server
 

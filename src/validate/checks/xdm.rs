@@ -9,10 +9,15 @@ pub fn xdm_zip(e: &Entity) -> Option<String> {
     if !e.children.is_empty() || e.embedded.is_some() {
         return None;
     }
-    let data = if e.is_base64() {
-        decode_base64(&e.body).ok()?
+    // A ZIP starts "PK\3\4", which base64 spells "UEsDB": look before decoding, so that a
+    // large attachment that is not a ZIP is never decoded here.
+    let data: std::borrow::Cow<'_, [u8]> = if e.is_base64() {
+        if !e.body.trim_ascii_start().starts_with(b"UEsDB") {
+            return None;
+        }
+        decode_base64(&e.body).ok()?.into()
     } else {
-        e.body.clone()
+        (&e.body[..]).into()
     };
     if !data.starts_with(b"PK\x03\x04") {
         return None;

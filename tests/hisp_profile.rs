@@ -1,0 +1,67 @@
+//! Algorithm profiles on receipt (ENC-02, SIG-03): under ds-1.3 3DES content encryption and
+//! SHA-1 signatures are refused; under ats-1.2 they are accepted.
+
+mod hisp_common;
+
+use std::time::Duration;
+
+use direct_conformance::hisp::{Hisp, HispEvent};
+use hisp_common::*;
+
+async fn verdict(profile: &str, digest: &str, cipher: &str) -> (bool, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let text = sut_toml(dir.path(), &[], &[]).replace(
+        "hostname = \"sut.direct.test\"",
+        &format!("hostname = \"sut.direct.test\"\nprofile = \"{profile}\""),
+    );
+    let hisp = Hisp::start(settings(&text)).await.expect("start");
+    let inner = plain_message(
+        "sender@hisp.direct.test",
+        "recipient@sut.direct.test",
+        "<profile@hisp.direct.test>",
+        "profile",
+        false,
+    );
+    let enc = openssl_direct_algorithms(
+        dir.path(),
+        &inner,
+        "hisp_sender",
+        "sut_recipient",
+        "sender@hisp.direct.test",
+        "recipient@sut.direct.test",
+        None,
+        digest,
+        cipher,
+    );
+    let _ = swaks(
+        hisp.backbone.unwrap(),
+        "sender@hisp.direct.test",
+        "recipient@sut.direct.test",
+        &enc,
+        &[],
+    );
+    let e = hisp
+        .wait_for(
+            |e| matches!(e, HispEvent::Delivered { .. } | HispEvent::Rejected { .. }),
+            Duration::from_secs(20),
+        )
+        .await
+        .expect("a verdict");
+    hisp.shutdown().await;
+    match e {
+        HispEvent::Delivered { .. } => (true, String::new()),
+        HispEvent::Rejected { reason, .. } => (false, reason),
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_algorithms_by_profile() {
+    assert!(verdict("ds-1.3", "sha256", "-aes128").await.0);
+    let (ok, why) = verdict("ds-1.3", "sha256", "-des3").await;
+    assert!(!ok && why.contains("3DES"), "{why}");
+    let (ok, why) = verdict("ds-1.3", "sha1", "-aes128").await;
+    assert!(!ok && why.contains("SHA-1"), "{why}");
+    assert!(verdict("ats-1.2", "sha256", "-des3").await.0);
+    assert!(verdict("ats-1.2", "sha1", "-aes128").await.0);
+}
