@@ -9,6 +9,15 @@ use direct_conformance::hisp::{Hisp, HispEvent};
 use hisp_common::*;
 
 async fn verdict(profile: &str, digest: &str, cipher: &str) -> (bool, String) {
+    verdict_signed_by(profile, "hisp_sender", digest, cipher).await
+}
+
+async fn verdict_signed_by(
+    profile: &str,
+    signer: &str,
+    digest: &str,
+    cipher: &str,
+) -> (bool, String) {
     let dir = tempfile::tempdir().unwrap();
     let text = sut_toml(dir.path(), &[], &[]).replace(
         "hostname = \"sut.direct.test\"",
@@ -25,7 +34,7 @@ async fn verdict(profile: &str, digest: &str, cipher: &str) -> (bool, String) {
     let enc = openssl_direct_algorithms(
         dir.path(),
         &inner,
-        "hisp_sender",
+        signer,
         "sut_recipient",
         "sender@hisp.direct.test",
         "recipient@sut.direct.test",
@@ -64,4 +73,16 @@ async fn legacy_algorithms_by_profile() {
     assert!(!ok && why.contains("SHA-1"), "{why}");
     assert!(verdict("ats-1.2", "sha256", "-des3").await.0);
     assert!(verdict("ats-1.2", "sha1", "-aes128").await.0);
+}
+
+/// The signer's certificate profile (RX-27, RX-31): a subject emailAddress that differs from
+/// the SAN is refused in both profiles; a SHA-1-signed certificate under ds-1.3 only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signer_certificate_profile_by_profile() {
+    let (ok, why) = verdict_signed_by("ds-1.3", "sender_sha1_signed", "sha256", "-aes128").await;
+    assert!(!ok && why.contains("VC-507"), "{why}");
+    let (ok, why) = verdict_signed_by("ats-1.2", "sender_sha1_signed", "sha256", "-aes128").await;
+    assert!(ok, "{why}");
+    let (ok, why) = verdict_signed_by("ds-1.3", "sender_email_mismatch", "sha256", "-aes128").await;
+    assert!(!ok && why.contains("VC-504"), "{why}");
 }

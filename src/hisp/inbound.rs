@@ -154,7 +154,8 @@ fn check_algorithms(core: &Core, opened: &OpenedMessage) -> Result<(), Refusal> 
 }
 
 /// Trust of the signer for one recipient: path to its anchors (with AIA and CRLs), then the
-/// signer's own profile (key size, key usage) and its binding to From.
+/// signer's own profile (key size, key usage, subject emailAddress, certificate signature
+/// algorithm) and its binding to From.
 async fn check_trust(
     core: &Arc<Core>,
     signer: &Certificate,
@@ -213,7 +214,10 @@ async fn check_trust(
     }
     for c in crate::trust::evaluate(signer, Role::Signer, None, now) {
         let counted = match c.code {
-            506 | 508 => true,
+            // 504: a subject emailAddress that is not the SAN's (CERT-03) is an error in both
+            // profiles; 507: a SHA-1-signed certificate is refused under ds-1.3 only (SIG-15).
+            504 | 506 | 508 => true,
+            507 => core.settings.profile == Profile::Ds13,
             // Validity is the path's business; here only for the accept-expired switch.
             505 => !faults.on(Fault::AcceptExpired) && !faults.on(Fault::AcceptUntrustedSender),
             _ => false,
