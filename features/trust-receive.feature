@@ -208,6 +208,20 @@ Feature: Trust and encryption: the SUT receives from another HISP
     Then the SUT's primary recipient receives the message with its attachment intact
     And a processed MDN for the message reaches the harness
 
+  @RX-27 @negative @req-CERT-03
+  Scenario: RX-27 a signer whose subject emailAddress differs from its SAN is refused
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_email_mismatch" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
+  @RX-31 @negative @req-SIG-15
+  Scenario: RX-31 a signer certificate signed with SHA-1 is refused
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_sha1_signed" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
   @RX-38 @req-MSG-10
   Scenario: RX-38 an unwrapped message is accepted
     Given a Direct message from the harness to the SUT's primary recipient

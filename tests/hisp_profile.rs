@@ -18,8 +18,18 @@ async fn verdict_signed_by(
     digest: &str,
     cipher: &str,
 ) -> (bool, String) {
+    verdict_with_faults(profile, signer, digest, cipher, &[]).await
+}
+
+async fn verdict_with_faults(
+    profile: &str,
+    signer: &str,
+    digest: &str,
+    cipher: &str,
+    faults: &[&str],
+) -> (bool, String) {
     let dir = tempfile::tempdir().unwrap();
-    let text = sut_toml(dir.path(), &[], &[]).replace(
+    let text = sut_toml(dir.path(), &[], faults).replace(
         "hostname = \"sut.direct.test\"",
         &format!("hostname = \"sut.direct.test\"\nprofile = \"{profile}\""),
     );
@@ -85,4 +95,16 @@ async fn signer_certificate_profile_by_profile() {
     assert!(ok, "{why}");
     let (ok, why) = verdict_signed_by("ds-1.3", "sender_email_mismatch", "sha256", "-aes128").await;
     assert!(!ok && why.contains("VC-504"), "{why}");
+    // The ignore-signer-profile switch lets both through.
+    for signer in ["sender_sha1_signed", "sender_email_mismatch"] {
+        let (ok, why) = verdict_with_faults(
+            "ds-1.3",
+            signer,
+            "sha256",
+            "-aes128",
+            &["ignore-signer-profile"],
+        )
+        .await;
+        assert!(ok, "{signer} refused despite the switch: {why}");
+    }
 }

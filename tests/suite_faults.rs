@@ -17,6 +17,7 @@ fn aimed(f: Fault) -> Result<&'static str, &'static str> {
         Fault::AcceptUntrustedSender => "@RX-22 or @RX-23 or @RX-48",
         Fault::SkipSignatureCheck => "@RX-18",
         Fault::IgnoreAddressBinding => "@RX-24 or @RX-25",
+        Fault::IgnoreSignerProfile => "@RX-27 or @RX-31",
         Fault::SignSha1 | Fault::Encrypt3des | Fault::UnsignedMdn => "@RX-01 or @MT39",
         Fault::NoProcessedMdn => "@RX-01 or @MN1",
         Fault::NoDispatchedMdn => "@MT39 or @MN4",

@@ -13,6 +13,7 @@ pub enum Fault {
     AcceptExpired,
     IgnoreRevocation,
     IgnoreAddressBinding,
+    IgnoreSignerProfile,
     SignSha1,
     Encrypt3des,
     NoProcessedMdn,
@@ -60,6 +61,11 @@ impl Fault {
             Fault::IgnoreAddressBinding,
             "ignore-address-binding",
             "accepts a signer certificate that binds neither the From address nor its domain (SIG-11)",
+        ),
+        (
+            Fault::IgnoreSignerProfile,
+            "ignore-signer-profile",
+            "accepts a signer certificate whose own profile fails: subject emailAddress other than the SAN, SHA-1-signed under ds-1.3, weak key, unfit key usage (CERT-03, SIG-15, SIG-08, CERT-05)",
         ),
         (
             Fault::SignSha1,

@@ -216,8 +216,8 @@ async fn check_trust(
         let counted = match c.code {
             // 504: a subject emailAddress that is not the SAN's (CERT-03) is an error in both
             // profiles; 507: a SHA-1-signed certificate is refused under ds-1.3 only (SIG-15).
-            504 | 506 | 508 => true,
-            507 => core.settings.profile == Profile::Ds13,
+            504 | 506 | 508 => !faults.on(Fault::IgnoreSignerProfile),
+            507 => core.settings.profile == Profile::Ds13 && !faults.on(Fault::IgnoreSignerProfile),
             // Validity is the path's business; here only for the accept-expired switch.
             505 => !faults.on(Fault::AcceptExpired) && !faults.on(Fault::AcceptUntrustedSender),
             _ => false,
