@@ -24,7 +24,7 @@ use crate::mdn::{
     STATUS_SECURITY, STATUS_TIMEOUT, StatusCode, build_dsn, new_message_id,
 };
 use crate::smime::{ContentCipher, DigestAlgorithm, SealOptions, SmimeError};
-use crate::trust::{Binding, PathOptions};
+use crate::trust::Binding;
 
 use super::config::{LocalAddress, Settings};
 use super::notify::can_encrypt_to;
@@ -483,26 +483,22 @@ async fn choose(
     if faults.on(Fault::DomainBoundBeforeAddressBound) {
         levels.reverse();
     }
-    let options = PathOptions {
-        online: true,
-        fetch_timeout: Duration::from_secs(core.settings.timeouts.trust_fetch_secs),
-        ..PathOptions::default()
-    };
     for level in levels {
         if level.is_empty() {
             continue;
         }
         let mut valid = Vec::new();
         for c in level.into_iter().filter(can_encrypt_to) {
-            let report = crate::trust::validate_async(
-                c.clone(),
-                Vec::new(),
-                sender.outgoing_anchors.clone(),
-                core.settings.crls.clone(),
-                OffsetDateTime::now_utc(),
-                options.clone(),
-            )
-            .await;
+            let report = core
+                .paths
+                .validate(
+                    c.clone(),
+                    Vec::new(),
+                    sender.outgoing_anchors.clone(),
+                    core.settings.crls.clone(),
+                    OffsetDateTime::now_utc(),
+                )
+                .await;
             if report.trusted() {
                 valid.push(c);
             }
