@@ -199,7 +199,7 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
         }
         None => {
             let faults: Vec<String> = opts.fault.iter().cloned().collect();
-            let (mut m, h) = embedded::start(&sut_dir, tap.addr, env.dns, &faults)
+            let (mut m, h) = embedded::start(&sut_dir, tap.addr, env.dns, env.http, &faults)
                 .await
                 .map_err(cannot)?;
             m.harness_backbone = tap.addr;

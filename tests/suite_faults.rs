@@ -24,16 +24,8 @@ fn aimed(f: Fault) -> Result<&'static str, &'static str> {
         Fault::DispatchedWithoutRequest => "@MN1 or @MT40",
         Fault::MdnForUntrusted => "@RX-22 or @RX-23",
         Fault::NoAudit | Fault::AuditWithoutRecipient => "@needs-audit",
-        Fault::AcceptExpired => {
-            return Err(
-                "no scenario aims at it yet (RX-19/RX-20 need re-aiming now that the HISP forgives VC-601 with the switch on; tests/hisp_faults.rs shows it)",
-            );
-        }
-        Fault::IgnoreRevocation => {
-            return Err(
-                "RX-21 needs the SUT to fetch the root CRL from pki.direct.test:10080, which the embedded SUT cannot resolve (no HTTP override in the HISP yet); same VC-601 issue as accept-expired",
-            );
-        }
+        Fault::AcceptExpired => "@RX-19 or @RX-20",
+        Fault::IgnoreRevocation => "@RX-21",
         Fault::NoTimeoutDsn => "@MT1",
         Fault::EncryptToAllFound => {
             return Err(

@@ -27,9 +27,7 @@ impl Paths {
             None => None,
             Some(dns) => {
                 let mut config = DiscoveryConfig::new(dns, Vec::new());
-                if let Some(hosts) = &settings.discovery {
-                    config.http_hosts = hosts.clone();
-                }
+                config.http_hosts = settings.http_hosts.clone();
                 config.timeouts.http = fetch_timeout;
                 Some(Discoverer::new(config).map_err(|e| e.to_string())?)
             }

@@ -34,7 +34,13 @@ pub fn windows() -> Windows {
 }
 
 /// The HISP configuration of the embedded SUT.
-pub fn config_text(dir: &Path, peer: SocketAddr, dns: SocketAddr, faults: &[String]) -> String {
+pub fn config_text(
+    dir: &Path,
+    peer: SocketAddr,
+    dns: SocketAddr,
+    pki_http: SocketAddr,
+    faults: &[String],
+) -> String {
     let faults: Vec<String> = faults.iter().map(|f| format!("{f:?}")).collect();
     format!(
         r#"
@@ -52,6 +58,10 @@ pop3 = "127.0.0.1:0"
 [resolver]
 server = "{dns}"
 static = {{ "hisp.direct.test" = "{peer}" }}
+
+[discovery]
+# CRL and AIA URLs name pki.direct.test:10080; the run's PKI HTTP server is on a free port.
+http_hosts = {{ "pki.direct.test:10080" = "{pki_http}" }}
 
 [timeouts]
 client_secs = 10
@@ -98,11 +108,12 @@ pub async fn start(
     dir: &Path,
     peer: SocketAddr,
     dns: SocketAddr,
+    pki_http: SocketAddr,
     faults: &[String],
 ) -> Result<(SutModel, HispHandle), SutError> {
     std::fs::create_dir_all(dir)
         .map_err(|e| SutError::Embedded(format!("{}: {e}", dir.display())))?;
-    let text = config_text(dir, peer, dns, faults);
+    let text = config_text(dir, peer, dns, pki_http, faults);
     let settings = HispConfig::parse(&text)
         .and_then(|c| c.load(Path::new("/")))
         .map_err(|e| SutError::Embedded(e.to_string()))?;
