@@ -7,6 +7,7 @@
 
 pub mod collector;
 pub mod context;
+pub mod discovery;
 pub mod edge;
 pub mod runner;
 pub mod send;

@@ -46,6 +46,8 @@ pub struct DirectWorld {
     pub replies: Vec<(String, direct_conformance::sut::submission::Reply)>,
     /// Evidence recorded by the steps, in order.
     pub evidence: Vec<Evidence>,
+    /// The discovery case of a D scenario.
+    pub discovery: Option<super::discovery::DiscoveryCase>,
 }
 
 impl DirectWorld {
@@ -69,6 +71,7 @@ impl DirectWorld {
             submission: None,
             replies: Vec::new(),
             evidence: Vec::new(),
+            discovery: None,
         }
     }
 

@@ -222,6 +222,11 @@ pub struct HispConfig {
     /// any CRL distribution point is fetched.
     #[serde(default)]
     pub crls: Vec<String>,
+    /// Capture domains: the backbone accepts every recipient in them and keeps nothing after
+    /// its 250 (no decryption, no MDN, no DSN). The conformance harness's peer uses them for
+    /// the discovery case addresses, whose bytes the tap in front of it has already kept.
+    #[serde(default)]
+    pub capture_domains: Vec<String>,
 }
 
 fn default_profile() -> String {
@@ -429,9 +434,20 @@ pub struct Settings {
     pub certificates: BTreeMap<String, Vec<Certificate>>,
     pub crls: Vec<x509_cert::crl::CertificateList>,
     pub local_domains: Vec<LocalDomain>,
+    /// Lower-cased capture domains (see [`HispConfig::capture_domains`]).
+    pub capture_domains: Vec<String>,
 }
 
 impl Settings {
+    /// A recipient in a capture domain: accepted on the backbone and dropped after the 250.
+    pub fn is_capture(&self, address: &str) -> bool {
+        address.trim().rsplit_once('@').is_some_and(|(_, d)| {
+            self.capture_domains
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(d))
+        })
+    }
+
     /// The local address, compared case-insensitively (MSG-19).
     pub fn address(&self, address: &str) -> Option<&LocalAddress> {
         self.addresses
@@ -927,6 +943,11 @@ impl HispConfig {
             addresses,
             domain_credentials,
             certificates,
+            capture_domains: self
+                .capture_domains
+                .iter()
+                .map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase())
+                .collect(),
         })
     }
 }

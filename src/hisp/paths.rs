@@ -28,6 +28,8 @@ impl Paths {
             Some(dns) => {
                 let mut config = DiscoveryConfig::new(dns, Vec::new());
                 config.http_hosts = settings.http_hosts.clone();
+                // The same switch as discovery's: no AIA caIssuers fetch anywhere.
+                config.faults.no_aia_fetch = settings.faults.on(super::Fault::NoAiaFetch);
                 config.timeouts.http = fetch_timeout;
                 Some(Discoverer::new(config).map_err(|e| e.to_string())?)
             }

@@ -99,7 +99,11 @@ impl ScenarioReport {
             if let Some(r) = t.strip_prefix("req-") {
                 reqs.push(r.to_string());
             } else if !t.starts_with("needs-")
-                && !matches!(t.as_str(), "negative" | "should" | "ds-1.3" | "ats-1.2")
+                // `serial`: cucumber runs the scenario alone (log-order checks).
+                && !matches!(
+                    t.as_str(),
+                    "negative" | "should" | "ds-1.3" | "ats-1.2" | "serial"
+                )
             {
                 cases.push(t.clone());
             }
