@@ -46,6 +46,10 @@ pub struct DirectWorld {
     pub replies: Vec<(String, direct_conformance::sut::submission::Reply)>,
     /// Evidence recorded by the steps, in order.
     pub evidence: Vec<Evidence>,
+    /// What the edge user submitted and what the SUT then sent (trust-send area).
+    pub tx: super::trust_send::TxState,
+    /// What the audit cases expect to find (canary, digest, a batch of messages).
+    pub au: super::audit::AuState,
 }
 
 impl DirectWorld {
@@ -69,6 +73,8 @@ impl DirectWorld {
             submission: None,
             replies: Vec::new(),
             evidence: Vec::new(),
+            tx: Default::default(),
+            au: Default::default(),
         }
     }
 

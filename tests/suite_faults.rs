@@ -18,7 +18,8 @@ fn aimed(f: Fault) -> Result<&'static str, &'static str> {
         Fault::SkipSignatureCheck => "@RX-18",
         Fault::IgnoreAddressBinding => "@RX-24 or @RX-25",
         Fault::IgnoreSignerProfile => "@RX-27 or @RX-31",
-        Fault::SignSha1 | Fault::Encrypt3des | Fault::UnsignedMdn => "@RX-01 or @MT39",
+        Fault::SignSha1 | Fault::Encrypt3des => "@RX-01 or @MT39 or @TX-01 or @TX-03",
+        Fault::UnsignedMdn => "@RX-01 or @MT39",
         Fault::NoProcessedMdn => "@RX-01 or @MN1",
         Fault::NoDispatchedMdn => "@MT39 or @MN4",
         Fault::DispatchedWithoutRequest => "@MN1 or @MT40",
@@ -34,12 +35,17 @@ fn aimed(f: Fault) -> Result<&'static str, &'static str> {
                 "RX-21 needs the SUT to fetch the root CRL from pki.direct.test:10080, which the embedded SUT cannot resolve (no HTTP override in the HISP yet); same VC-601 issue as accept-expired",
             );
         }
-        Fault::NoTimeoutDsn => "@MT1",
-        Fault::EncryptToAllFound => {
-            return Err(
-                "the trust-send area (TX cases judged at the harness HISP) is not written yet",
-            );
-        }
+        Fault::NoTimeoutDsn => "@MT1 or @TX-15",
+        Fault::EncryptToAllFound => "@TX-09 or @TX-10 or @TX-11 or @TX-15",
+        Fault::NoWrap => "@TX-02",
+        Fault::RewriteFrom => "@TX-04",
+        Fault::DropMessageId => "@TX-07 or @TX-12",
+        Fault::MdnForMdn => "@TX-14 or @MN2",
+        Fault::AuditClinicalContent => "@AU-09",
+        Fault::SelfSignedSigner => "@TX-05",
+        Fault::DropAttachments => "@TX-08",
+        Fault::LongBase64Lines => "@TX-06 or @TX-01",
+        Fault::No7bitConversion => "@TX-06",
         Fault::AcceptBadAuth => "@SMTP22",
         Fault::PlainAuthWithoutTls => "@SMTP-A1",
         Fault::DomainBoundBeforeAddressBound

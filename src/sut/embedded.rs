@@ -51,7 +51,7 @@ pop3 = "127.0.0.1:0"
 
 [resolver]
 server = "{dns}"
-static = {{ "hisp.direct.test" = "{peer}" }}
+static = {{ "hisp.direct.test" = "{peer}", "domain1.direct.test" = "{peer}", "untrusted.direct.test" = "{peer}" }}
 
 [timeouts]
 client_secs = 10
@@ -86,6 +86,10 @@ password = "{PASSWORD}"
 "hisp.direct.test" = ["pki:hisp_domain"]
 "sender@hisp.direct.test" = ["pki:hisp_sender"]
 "good@hisp.direct.test" = ["pki:hisp_good"]
+"second@hisp.direct.test" = ["pki:hisp_second"]
+"split@hisp.direct.test" = ["pki:hisp_split_sign", "pki:hisp_split_enc"]
+"d1@domain1.direct.test" = ["pki:D1_valA"]
+"untrusted.direct.test" = ["pki:untrusted_domain"]
 "#,
         maildir = dir.join("maildir").display(),
         audit = dir.join("audit.jsonl").display(),
@@ -123,7 +127,7 @@ pub async fn start(
     let model = SutModel {
         domain: DOMAIN.into(),
         profile: "ds-1.3".into(),
-        claims: ["pop3", "audit", "aes-gcm", "ecdsa"]
+        claims: ["pop3", "audit", "audit-digest", "aes-gcm", "ecdsa"]
             .into_iter()
             .map(String::from)
             .collect(),
