@@ -630,7 +630,7 @@ async fn mdn_for_mdn() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn self_signed_signer_drop_attachments_and_long_base64_lines() {
+async fn self_signed_signer_drop_attachments_long_base64_lines_and_drop_notification_request() {
     let send = |o: &Outbound| {
         let msg = o.dir.path().join("attach.eml");
         std::fs::write(
@@ -683,12 +683,17 @@ async fn self_signed_signer_drop_attachments_and_long_base64_lines() {
             .any(|w| w == b"attachment;")
     );
     assert!(longest(&got[0].data) <= 76);
+    let dn = |m: &[u8]| {
+        direct_conformance::smime::entity::header_text(m, "Disposition-Notification-To").is_some()
+    };
+    assert!(dn(&o.message));
 
     let broken = outbound_hisp(
         &[
             "self-signed-signer",
             "drop-attachments",
             "long-base64-lines",
+            "drop-notification-request",
         ],
         "",
     )
@@ -704,4 +709,5 @@ async fn self_signed_signer_drop_attachments_and_long_base64_lines() {
             .any(|w| w == b"attachment;")
     );
     assert!(longest(&got[0].data) > 76);
+    assert!(!dn(&o.message));
 }

@@ -46,6 +46,7 @@ fn aimed(f: Fault) -> Result<&'static str, &'static str> {
         Fault::DropAttachments => "@TX-08",
         Fault::LongBase64Lines => "@TX-06 or @TX-01",
         Fault::No7bitConversion => "@TX-06",
+        Fault::DropNotificationRequest => "@TX-13",
         Fault::AcceptBadAuth => "@SMTP22",
         Fault::PlainAuthWithoutTls => "@SMTP-A1",
         Fault::DomainBoundBeforeAddressBound

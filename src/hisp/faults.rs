@@ -41,6 +41,7 @@ pub enum Fault {
     DropAttachments,
     LongBase64Lines,
     No7bitConversion,
+    DropNotificationRequest,
 }
 
 impl Fault {
@@ -206,6 +207,11 @@ impl Fault {
             Fault::No7bitConversion,
             "no-7bit-conversion",
             "signs 8bit parts as they were submitted instead of re-encoding them 7-bit safe (MSG-06)",
+        ),
+        (
+            Fault::DropNotificationRequest,
+            "drop-notification-request",
+            "strips Disposition-Notification-To and -Options from outgoing messages (MDN-08)",
         ),
     ];
 

@@ -583,7 +583,8 @@ async fn choose(
     ))
 }
 
-/// The header lines the `rewrite-from` and `drop-message-id` switches change, changed.
+/// The message as the `drop-attachments`, `rewrite-from`, `drop-message-id` and
+/// `drop-notification-request` switches break it.
 fn broken_by_faults(core: &Core, message: Vec<u8>) -> Vec<u8> {
     let f = core.faults();
     let message = if f.on(Fault::DropAttachments) {
@@ -591,7 +592,8 @@ fn broken_by_faults(core: &Core, message: Vec<u8>) -> Vec<u8> {
     } else {
         message
     };
-    if !f.on(Fault::RewriteFrom) && !f.on(Fault::DropMessageId) {
+    let drop_request = f.on(Fault::DropNotificationRequest);
+    if !f.on(Fault::RewriteFrom) && !f.on(Fault::DropMessageId) && !drop_request {
         return message;
     }
     let (head, body) = crate::smime::entity::split_header_body(&message);
@@ -604,7 +606,9 @@ fn broken_by_faults(core: &Core, message: Vec<u8>) -> Vec<u8> {
             continue;
         }
         skipping = false;
-        if f.on(Fault::DropMessageId) && lower.starts_with("message-id:") {
+        if (f.on(Fault::DropMessageId) && lower.starts_with("message-id:"))
+            || (drop_request && lower.starts_with("disposition-notification-"))
+        {
             skipping = true;
         } else if f.on(Fault::RewriteFrom) && lower.starts_with("from:") {
             out.push_str(&format!("From: postmaster@{}\r\n", core.settings.hostname));
