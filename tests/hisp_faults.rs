@@ -711,3 +711,38 @@ async fn self_signed_signer_drop_attachments_long_base64_lines_and_drop_notifica
     assert!(longest(&got[0].data) > 76);
     assert!(!dn(&o.message));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_7bit_conversion() {
+    for (faults, eight_bit_signed) in [(&[][..], false), (&["no-7bit-conversion"][..], true)] {
+        let o = outbound_hisp(faults, "").await;
+        let msg = o.dir.path().join("8bit.eml");
+        std::fs::write(
+            &msg,
+            "From: sender@hisp.direct.test\r\nTo: recipient@sut.direct.test\r\nSubject: 8bit\r\nDate: Thu, 26 Nov 2026 03:00:00 +0000\r\nMessage-ID: <out-8bit@hisp.direct.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nCaf\u{e9} cr\u{e8}me\r\n",
+        )
+        .unwrap();
+        swaks(
+            o.hisp.submission.unwrap(),
+            "sender@hisp.direct.test",
+            "recipient@sut.direct.test",
+            &msg,
+            &[
+                "--auth",
+                "PLAIN",
+                "--auth-user",
+                "sender@hisp.direct.test",
+                "--auth-password",
+                "secret",
+                "--tls",
+            ],
+        );
+        let got = sink_wait(&o.captured, 1, WINDOW).await;
+        let opened = open_captured(&got[0]);
+        assert_eq!(
+            opened.signed_content.iter().any(|b| *b > 127),
+            eight_bit_signed,
+            "faults {faults:?}"
+        );
+    }
+}
