@@ -283,8 +283,9 @@ async fn dsn_sent(w: &mut DirectWorld) -> Result<(), String> {
     let ctx = w.ctx()?;
     let id = super::trust_send::sent_id(w)?;
     let windows = ctx.sut.windows;
-    // T_p + grace (§0.3, embedded: 2 s) + W_audit.
-    let within = windows.processed_timeout + Duration::from_secs(2) + windows.audit;
+    // T_p, then W_acc standing in for the grace (§0.3), then W_audit: the wait ends at the
+    // event, so a generous bound costs a passing SUT nothing.
+    let within = windows.processed_timeout + windows.accept + windows.audit;
     wait_event(w, &id, within, "dsn.sent", |l| {
         l.event() == Some("dsn.sent")
     })
