@@ -399,6 +399,26 @@ pub async fn receive(core: &Arc<Core>, env: Envelope) -> Reply {
     }
 
     let is_notification = crate::mdn::is_notification(&message);
+    if is_notification
+        && core.faults().on(Fault::MdnForMdn)
+        && let Some(orig) = &original
+    {
+        // The MDN-04 breach: the notification treated as an ordinary message.
+        let orig = OriginalMessage {
+            is_notification: false,
+            ..orig.clone()
+        };
+        for local in &accepted {
+            super::notify::spawn_mdn(
+                core,
+                orig.clone(),
+                local.clone(),
+                DispositionKind::Processed,
+                Some(signer.clone()),
+                None,
+            );
+        }
+    }
     let mut delivered = 0usize;
     for local in &accepted {
         if is_notification && !notification_wanted(core, &message) {
@@ -425,7 +445,9 @@ pub async fn receive(core: &Arc<Core>, env: Envelope) -> Reply {
                 )
                 .from(from.clone())
                 .to([local.address.clone()])
-                .outcome("delivered");
+                .outcome("delivered")
+                .digest(sha256_hex(&opened.signed_content));
+                e = core.with_content(e, &message);
                 if let Some(id) = &message_id {
                     e = e.message_id(id.clone());
                 }

@@ -24,6 +24,7 @@ pub mod pop3;
 pub mod smtp_client;
 pub mod smtp_server;
 pub mod tls;
+pub mod transfer;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -256,6 +257,16 @@ impl Core {
 
     pub fn principal(&self) -> &str {
         &self.settings.hostname
+    }
+
+    /// With `audit-clinical-content`, the whole message goes into the line's reason (the
+    /// AUD-09 breach AU-09 must catch); otherwise the event as it is.
+    pub fn with_content(&self, e: AuditEvent, message: &[u8]) -> AuditEvent {
+        if self.faults().on(Fault::AuditClinicalContent) {
+            e.reason(String::from_utf8_lossy(message).to_string())
+        } else {
+            e
+        }
     }
 }
 
