@@ -8,6 +8,8 @@
 pub mod collector;
 pub mod context;
 pub mod edge;
+pub mod hosting;
+pub mod pop3;
 pub mod runner;
 pub mod send;
 pub mod verdict;

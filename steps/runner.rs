@@ -32,6 +32,14 @@ pub const FEATURES: &[(&str, &str)] = &[
         "edge-smtp.feature",
         include_str!("../features/edge-smtp.feature"),
     ),
+    (
+        "hosting.feature",
+        include_str!("../features/hosting.feature"),
+    ),
+    (
+        "edge-pop3.feature",
+        include_str!("../features/edge-pop3.feature"),
+    ),
 ];
 
 /// What `run` was asked to do.
@@ -216,6 +224,10 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
         peer_handle.clone(),
         tap.clone(),
     ));
+    let _ = ctx.harness_http.set((
+        format!("{}:{}", env.fixture.http_host, env.fixture.http_port),
+        env.http,
+    ));
     RunContext::install(ctx.clone()).map_err(cannot)?;
 
     // Selection: --tags and --name drop scenarios; unclaimed features skip them (counted).
@@ -248,10 +260,13 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
             let t = t.trim_start_matches('@');
             (t == "ds-1.3" || t == "ats-1.2") && t != claims.profile
         });
-        if !unclaimed.is_empty() || profile_mismatch {
+        let unnamed = super::hosting::unnamed_case(&claims, &all_tags);
+        if !unclaimed.is_empty() || profile_mismatch || unnamed.is_some() {
             let mut rep = collector::new_report(f, s);
             rep.verdict = Verdict::Skipped;
-            rep.reason = Some(if profile_mismatch {
+            rep.reason = Some(if let Some(why) = unnamed {
+                why
+            } else if profile_mismatch {
                 format!("the SUT runs profile {}", claims.profile)
             } else {
                 format!("the SUT does not claim {}", unclaimed.join(", "))

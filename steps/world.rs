@@ -46,6 +46,12 @@ pub struct DirectWorld {
     pub replies: Vec<(String, direct_conformance::sut::submission::Reply)>,
     /// Evidence recorded by the steps, in order.
     pub evidence: Vec<Evidence>,
+    /// Hosting cases: the reports of the checks run so far.
+    pub hosting: Vec<direct_conformance::discovery::HostingReport>,
+    /// An open POP3 session with the SUT's retrieval door (edge-pop3 cases).
+    pub pop3: Option<direct_conformance::sut::pop3::Session>,
+    /// Edge-pop3 expectations checked so far: (what was expected, what went wrong if it did).
+    pub pop3_checks: Vec<(String, Option<String>)>,
 }
 
 impl DirectWorld {
@@ -69,6 +75,9 @@ impl DirectWorld {
             submission: None,
             replies: Vec::new(),
             evidence: Vec::new(),
+            hosting: Vec::new(),
+            pop3: None,
+            pop3_checks: Vec::new(),
         }
     }
 

@@ -20,6 +20,7 @@ pub mod maildir;
 pub mod notify;
 pub mod outbound;
 pub mod pop3;
+pub mod publish;
 pub mod smtp_client;
 pub mod smtp_server;
 pub mod tls;
@@ -173,6 +174,8 @@ pub enum HispError {
     Audit(#[from] crate::audit::AuditError),
     #[error("resolver: {0}")]
     Resolver(String),
+    #[error("publish: {0}")]
+    Publish(String),
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -264,6 +267,8 @@ pub struct HispHandle {
     pub pop3: Option<SocketAddr>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    /// The DNS and LDAP servers of `[publish]`, when configured.
+    pub published: Option<publish::Published>,
 }
 
 impl std::fmt::Debug for HispHandle {
@@ -318,6 +323,9 @@ impl HispHandle {
         for t in self.tasks {
             t.abort();
             let _ = t.await;
+        }
+        if let Some(p) = self.published {
+            p.shutdown().await;
         }
     }
 }
@@ -377,6 +385,10 @@ impl Hisp {
             Some(a) => Some(bind("pop3", a).await?),
             None => None,
         };
+        let published = match &settings.publish {
+            Some(p) => Some(publish::start(&settings, p).await?),
+            None => None,
+        };
         let core = Arc::new(Core {
             maildir: maildir::Maildir::new(settings.maildir.clone()),
             settings,
@@ -422,6 +434,7 @@ impl Hisp {
             pop3: p,
             stop,
             tasks,
+            published,
         })
     }
 }

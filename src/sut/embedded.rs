@@ -62,6 +62,12 @@ trust_fetch_secs = 2
 processed_mdn_secs = 4
 dispatched_mdn_secs = 6
 
+[publish]
+dns = "127.0.0.1:0"
+ldap = "127.0.0.1:0"
+expired = ["pki:D1_invC", "pki:D1_invB"]
+weak = ["pki:sender_rsa1024"]
+
 [[domain]]
 name = "{DOMAIN}"
 signing = "pki:sut_domain"
@@ -80,6 +86,10 @@ password = "{PASSWORD}"
 [[address]]
 address = "untrusting@{DOMAIN}"
 incoming_anchors = ["pki:direct.test_ca_untrusted"]
+password = "{PASSWORD}"
+
+[[address]]
+address = "poptest@{DOMAIN}"
 password = "{PASSWORD}"
 
 [certificates]
@@ -120,44 +130,57 @@ pub async fn start(
         user: format!("{local}@{DOMAIN}"),
         password: Some(PASSWORD.to_string()),
     };
-    let model = SutModel {
-        domain: DOMAIN.into(),
-        profile: "ds-1.3".into(),
-        claims: ["pop3", "audit", "aes-gcm", "ecdsa"]
+    let model =
+        SutModel {
+            domain: DOMAIN.into(),
+            profile: "ds-1.3".into(),
+            claims: ["pop3", "audit", "aes-gcm", "ecdsa"]
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            recipients: [
+                (
+                    "primary".to_string(),
+                    recipient("recipient", "pki:sut_recipient"),
+                ),
+                ("second".to_string(), recipient("second", "pki:sut_domain")),
+                (
+                    "untrusting".to_string(),
+                    recipient("untrusting", "pki:sut_domain"),
+                ),
+                // A mailbox of its own for the edge-pop3 cases (they delete what they deliver).
+                ("pop3".to_string(), recipient("poptest", "pki:sut_domain")),
+            ]
             .into_iter()
-            .map(String::from)
             .collect(),
-        recipients: [
-            (
-                "primary".to_string(),
-                recipient("recipient", "pki:sut_recipient"),
-            ),
-            ("second".to_string(), recipient("second", "pki:sut_domain")),
-            (
-                "untrusting".to_string(),
-                recipient("untrusting", "pki:sut_domain"),
-            ),
-        ]
-        .into_iter()
-        .collect(),
-        backbone,
-        submission: handle.submission.map(|a| super::config::SubmissionFile {
-            addr: a.to_string(),
-            starttls: true,
-            user: Some(format!("recipient@{DOMAIN}")),
-            password: Some(PASSWORD.to_string()),
-        }),
-        retrieval: Some(Retrieval::Pop3(pop3)),
-        anchors: vec!["pki:direct.test_ca_root".into()],
-        audit: Some(audit),
-        windows: windows(),
-        harness_backbone: peer,
-        harness_dns: dns,
-        label: if faults.is_empty() {
-            "embedded reference SUT".into()
-        } else {
-            format!("embedded reference SUT with fault {}", faults.join(", "))
-        },
-    };
+            backbone,
+            submission: handle.submission.map(|a| super::config::SubmissionFile {
+                addr: a.to_string(),
+                starttls: true,
+                user: Some(format!("recipient@{DOMAIN}")),
+                password: Some(PASSWORD.to_string()),
+            }),
+            retrieval: Some(Retrieval::Pop3(pop3)),
+            anchors: vec!["pki:direct.test_ca_root".into()],
+            audit: Some(audit),
+            windows: windows(),
+            harness_backbone: peer,
+            harness_dns: dns,
+            hosting: handle.published.as_ref().and_then(|p| p.dns).map(|dns| {
+                super::config::Hosting {
+                    dns,
+                    ldap: None,
+                    dns_address: Some(format!("recipient@{DOMAIN}")),
+                    dns_domain: Some(DOMAIN.to_string()),
+                    ldap_address: Some(format!("recipient@{DOMAIN}")),
+                    ldap_domain: Some(DOMAIN.to_string()),
+                }
+            }),
+            label: if faults.is_empty() {
+                "embedded reference SUT".into()
+            } else {
+                format!("embedded reference SUT with fault {}", faults.join(", "))
+            },
+        };
     Ok((model, handle))
 }
