@@ -66,7 +66,7 @@ Feature: Edge POP3: the SUT's retrieval door
   Scenario: POP15 AUTH PLAIN after STLS
     Given a POP3 session secured with STLS
     When the harness authenticates with AUTH PLAIN
-    Then the SUT accepts the authentication
+    Then the SUT accepts AUTH PLAIN and the session is logged in
 
   @POP17 @negative @req-EDGE-17
   Scenario: POP17 a wrong password is refused

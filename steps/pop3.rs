@@ -615,7 +615,7 @@ fn connector(
 }
 
 #[then(
-    regex = r"^(?:the capabilities list STLS and UIDL in clear, and USER and UIDL after STLS|the SUT answers \+OK|TLS is up|credentials are refused in clear and accepted after STLS|each is answered -ERR|each state accepts only its own commands, and QUIT ends the session|the counts are right, RSET undoes DELE, and deletion happens only at QUIT|the ids are unique and the message keeps its id|the SUT accepts the authentication|the SUT refuses the login and stays in AUTHORIZATION|the old and weak offers are refused and the modern ones accepted)$"
+    regex = r"^(?:the capabilities list STLS and UIDL in clear, and USER and UIDL after STLS|the SUT answers \+OK|TLS is up|credentials are refused in clear and accepted after STLS|each is answered -ERR|each state accepts only its own commands, and QUIT ends the session|the counts are right, RSET undoes DELE, and deletion happens only at QUIT|the ids are unique and the message keeps its id|the SUT accepts AUTH PLAIN and the session is logged in|the SUT refuses the login and stays in AUTHORIZATION|the old and weak offers are refused and the modern ones accepted)$"
 )]
 async fn judged(w: &mut DirectWorld) -> Result<(), String> {
     if w.pop3_checks.is_empty() {

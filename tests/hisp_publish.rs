@@ -166,6 +166,7 @@ async fn no_mx_fails_h8() {
 const WINDOW: Duration = Duration::from_secs(10);
 
 async fn pop3_hisp(dir: &std::path::Path, faults: &[&str]) -> HispHandle {
+    std::fs::create_dir_all(dir).unwrap();
     Hisp::start(settings(&sut_toml(dir, &[], faults)))
         .await
         .expect("start")
