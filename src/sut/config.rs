@@ -441,6 +441,34 @@ mod tests {
     }
 
     #[test]
+    fn hosting_is_read_and_checked() {
+        let m = SutFile::parse(EXAMPLE)
+            .unwrap()
+            .check(Path::new("/"), "example")
+            .unwrap();
+        let h = m.hosting.expect("[hosting] in the example");
+        assert_eq!(h.dns_address.as_deref(), Some("recipient@sut.example.test"));
+        assert!(h.ldap.is_some());
+        let bad = EXAMPLE.replace(
+            "dns_domain = \"sut.example.test\"",
+            "dns_domain = \"x@sut.example.test\"",
+        );
+        let e = SutFile::parse(&bad)
+            .unwrap()
+            .check(Path::new("/"), "x")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("hosting.dns_domain"), "{e}");
+        let bad = EXAMPLE.replace("dns = \"192.0.2.10:53\"", "dns = \"nowhere\"");
+        let e = SutFile::parse(&bad)
+            .unwrap()
+            .check(Path::new("/"), "x")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("hosting.dns"), "{e}");
+    }
+
+    #[test]
     fn errors_name_the_field() {
         let bad = EXAMPLE.replace("smtp = \"192.0.2.10:25\"", "smtp = \"nowhere\"");
         let e = SutFile::parse(&bad)

@@ -291,10 +291,10 @@ pub fn harness_connector() -> Option<tokio_rustls::TlsConnector> {
         .clone()
 }
 
-/// Reads every message of `user`'s mailbox. When the server offers STLS, the session is
+/// Reads every message of `user`'s mailbox. When the server accepts STLS, the session is
 /// secured first (verified against the harness anchor, the name being the user's domain);
 /// a server whose certificate the harness cannot verify is read in clear on a new
-/// connection, as before.
+/// connection.
 pub async fn fetch(
     addr: SocketAddr,
     user: &str,
@@ -303,17 +303,14 @@ pub async fn fetch(
 ) -> Result<Mailbox, Pop3Error> {
     let name = user.rsplit_once('@').map(|(_, d)| d).unwrap_or("localhost");
     let mut s = Session::connect(addr, timeout).await?;
-    let offered = s
-        .capa()
-        .await?
-        .iter()
-        .any(|c| c.eq_ignore_ascii_case("STLS"));
-    let Some(connector) = harness_connector().filter(|_| offered) else {
+    let Some(connector) = harness_connector() else {
         return read_all(s, user, password).await;
     };
+    // STLS straight away (one round trip fewer than CAPA first: retrieval polls); a server
+    // without it answers -ERR and the session goes on in clear.
     match s.stls(&connector, name).await {
-        Ok(st) if st.ok => read_all(s, user, password).await,
-        Ok(_) | Err(_) => {
+        Ok(_) => read_all(s, user, password).await,
+        Err(_) => {
             let note = format!("{}# STLS failed: reading in clear\n", s.transcript);
             let mut s = Session::connect(addr, timeout).await?;
             s.transcript = format!("{note}{}", s.transcript);
