@@ -126,6 +126,13 @@ fn hisp(config: &std::path::Path) -> anyhow::Result<ExitCode> {
             show(handle.submission),
             show(handle.pop3)
         );
+        if let Some(p) = &handle.published {
+            println!(
+                "publishing its certificates: dns {}, ldap {}",
+                show(p.dns),
+                show(p.ldap)
+            );
+        }
         tokio::signal::ctrl_c().await?;
         handle.shutdown().await;
         anyhow::Ok(ExitCode::SUCCESS)
