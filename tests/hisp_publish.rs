@@ -308,3 +308,97 @@ async fn pop3_lenient_commands() {
         h.shutdown().await;
     }
 }
+
+// ---- third-party clients against the publication ----
+
+async fn tool(name: &str, args: &[String]) -> String {
+    let mut cmd = tokio::process::Command::new(name);
+    cmd.args(args).kill_on_drop(true);
+    let out = tokio::time::timeout(Duration::from_secs(20), cmd.output())
+        .await
+        .unwrap_or_else(|_| panic!("{name} {args:?} did not finish in time"))
+        .unwrap_or_else(|e| panic!("cannot run {name} ({e}); install it with scripts/setup"));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dig_and_ldapsearch_read_the_publication() {
+    let dir = tempfile::tempdir().unwrap();
+    let hisp = publisher(dir.path(), &[]).await;
+    let p = hisp.published.as_ref().unwrap();
+    let (dns, ldap) = (p.dns.unwrap(), p.ldap.unwrap());
+    let dig = |q: &[&str]| {
+        let mut a = vec![
+            "@127.0.0.1".to_string(),
+            "-p".into(),
+            dns.port().to_string(),
+            "+time=3".into(),
+            "+tries=1".into(),
+        ];
+        a.extend(q.iter().map(|s| s.to_string()));
+        a
+    };
+    let srv = tool(
+        "dig",
+        &dig(&["+short", "SRV", "_ldap._tcp.sut.direct.test"]),
+    )
+    .await;
+    assert_eq!(
+        srv.trim(),
+        format!("0 0 {} ldap.sut.direct.test.", ldap.port())
+    );
+    let mx = tool("dig", &dig(&["+short", "MX", "sut.direct.test"])).await;
+    assert_eq!(mx.trim(), "10 sut.direct.test.");
+    // Without EDNS0 the CERT answer does not fit: dig sees TC and retries over TCP itself.
+    let cert = tool(
+        "dig",
+        &dig(&["+noedns", "CERT", "recipient.sut.direct.test"]),
+    )
+    .await;
+    assert!(cert.contains("Truncated, retrying in TCP mode"), "{cert}");
+    assert!(cert.contains("IN\tCERT\tPKIX"), "{cert}");
+    let nx = tool("dig", &dig(&["A", "nobody.sut.direct.test"])).await;
+    assert!(nx.contains("status: NXDOMAIN"), "{nx}");
+    let url = format!("ldap://127.0.0.1:{}", ldap.port());
+    let found = tool(
+        "ldapsearch",
+        &[
+            "-x",
+            "-LLL",
+            "-H",
+            &url,
+            "-b",
+            "ou=sut.direct.test",
+            "(mail=recipient@sut.direct.test)",
+            "userCertificate;binary",
+        ]
+        .map(String::from),
+    )
+    .await;
+    assert!(
+        found.contains("dn: cn=recipient@sut.direct.test,ou=sut.direct.test"),
+        "{found}"
+    );
+    assert!(found.contains("userCertificate;binary:: MII"), "{found}");
+    let root = tool(
+        "ldapsearch",
+        &[
+            "-x",
+            "-LLL",
+            "-H",
+            &url,
+            "-s",
+            "base",
+            "-b",
+            "",
+            "namingContexts",
+        ]
+        .map(String::from),
+    )
+    .await;
+    assert!(
+        root.contains("namingContexts: ou=sut.direct.test"),
+        "{root}"
+    );
+    hisp.shutdown().await;
+}
