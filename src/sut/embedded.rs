@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::hisp::{Hisp, HispConfig, HispHandle};
 
 use super::SutError;
-use super::config::{Recipient, Retrieval, SutModel, Windows};
+use super::config::{Hosting, Recipient, Retrieval, SutModel, Windows};
 
 /// The embedded SUT's domain and its primary recipient.
 pub const DOMAIN: &str = "sut.direct.test";
@@ -130,57 +130,60 @@ pub async fn start(
         user: format!("{local}@{DOMAIN}"),
         password: Some(PASSWORD.to_string()),
     };
-    let model =
-        SutModel {
-            domain: DOMAIN.into(),
-            profile: "ds-1.3".into(),
-            claims: ["pop3", "audit", "aes-gcm", "ecdsa"]
-                .into_iter()
-                .map(String::from)
-                .collect(),
-            recipients: [
-                (
-                    "primary".to_string(),
-                    recipient("recipient", "pki:sut_recipient"),
-                ),
-                ("second".to_string(), recipient("second", "pki:sut_domain")),
-                (
-                    "untrusting".to_string(),
-                    recipient("untrusting", "pki:sut_domain"),
-                ),
-                // A mailbox of its own for the edge-pop3 cases (they delete what they deliver).
-                ("pop3".to_string(), recipient("poptest", "pki:sut_domain")),
-            ]
+    // The hosting cases look at the SUT's own publication (its [publish] DNS and LDAP).
+    let hosting = handle
+        .published
+        .as_ref()
+        .and_then(|p| p.dns)
+        .map(|dns| Hosting {
+            dns,
+            ldap: None,
+            dns_address: Some(format!("recipient@{DOMAIN}")),
+            dns_domain: Some(DOMAIN.to_string()),
+            ldap_address: Some(format!("recipient@{DOMAIN}")),
+            ldap_domain: Some(DOMAIN.to_string()),
+        });
+    let model = SutModel {
+        domain: DOMAIN.into(),
+        profile: "ds-1.3".into(),
+        claims: ["pop3", "audit", "aes-gcm", "ecdsa"]
             .into_iter()
+            .map(String::from)
             .collect(),
-            backbone,
-            submission: handle.submission.map(|a| super::config::SubmissionFile {
-                addr: a.to_string(),
-                starttls: true,
-                user: Some(format!("recipient@{DOMAIN}")),
-                password: Some(PASSWORD.to_string()),
-            }),
-            retrieval: Some(Retrieval::Pop3(pop3)),
-            anchors: vec!["pki:direct.test_ca_root".into()],
-            audit: Some(audit),
-            windows: windows(),
-            harness_backbone: peer,
-            harness_dns: dns,
-            hosting: handle.published.as_ref().and_then(|p| p.dns).map(|dns| {
-                super::config::Hosting {
-                    dns,
-                    ldap: None,
-                    dns_address: Some(format!("recipient@{DOMAIN}")),
-                    dns_domain: Some(DOMAIN.to_string()),
-                    ldap_address: Some(format!("recipient@{DOMAIN}")),
-                    ldap_domain: Some(DOMAIN.to_string()),
-                }
-            }),
-            label: if faults.is_empty() {
-                "embedded reference SUT".into()
-            } else {
-                format!("embedded reference SUT with fault {}", faults.join(", "))
-            },
-        };
+        recipients: [
+            (
+                "primary".to_string(),
+                recipient("recipient", "pki:sut_recipient"),
+            ),
+            ("second".to_string(), recipient("second", "pki:sut_domain")),
+            (
+                "untrusting".to_string(),
+                recipient("untrusting", "pki:sut_domain"),
+            ),
+            // A mailbox of its own for the edge-pop3 cases (they delete what they deliver).
+            ("pop3".to_string(), recipient("poptest", "pki:sut_domain")),
+        ]
+        .into_iter()
+        .collect(),
+        backbone,
+        submission: handle.submission.map(|a| super::config::SubmissionFile {
+            addr: a.to_string(),
+            starttls: true,
+            user: Some(format!("recipient@{DOMAIN}")),
+            password: Some(PASSWORD.to_string()),
+        }),
+        retrieval: Some(Retrieval::Pop3(pop3)),
+        anchors: vec!["pki:direct.test_ca_root".into()],
+        audit: Some(audit),
+        windows: windows(),
+        harness_backbone: peer,
+        harness_dns: dns,
+        hosting,
+        label: if faults.is_empty() {
+            "embedded reference SUT".into()
+        } else {
+            format!("embedded reference SUT with fault {}", faults.join(", "))
+        },
+    };
     Ok((model, handle))
 }
