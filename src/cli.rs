@@ -139,6 +139,13 @@ async fn start_hisp(
         show(handle.submission),
         show(handle.pop3)
     );
+    if let Some(p) = &handle.published {
+        println!(
+            "publishing its certificates: dns {}, ldap {}",
+            show(p.dns),
+            show(p.ldap)
+        );
+    }
     Ok(handle)
 }
 

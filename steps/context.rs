@@ -32,6 +32,9 @@ pub struct RunContext {
     /// Unique per scenario within the run (and the run has its own nonce).
     counter: AtomicUsize,
     nonce: String,
+    /// The mock world's PKI HTTP server: `host:port` of its URLs → where it listens (CRLs
+    /// named by the SUT's hosted certificates). Set by the runner.
+    pub harness_http: OnceLock<(String, std::net::SocketAddr)>,
 }
 
 impl std::fmt::Debug for RunContext {
@@ -69,6 +72,7 @@ impl RunContext {
             fixture: None,
             counter: AtomicUsize::new(0),
             nonce,
+            harness_http: OnceLock::new(),
         }
     }
 

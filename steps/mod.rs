@@ -10,6 +10,8 @@ pub mod collector;
 pub mod context;
 pub mod discovery;
 pub mod edge;
+pub mod hosting;
+pub mod pop3;
 pub mod runner;
 pub mod send;
 pub mod trust_send;

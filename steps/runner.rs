@@ -41,6 +41,14 @@ pub const FEATURES: &[(&str, &str)] = &[
         include_str!("../features/trust-send.feature"),
     ),
     ("audit.feature", include_str!("../features/audit.feature")),
+    (
+        "hosting.feature",
+        include_str!("../features/hosting.feature"),
+    ),
+    (
+        "edge-pop3.feature",
+        include_str!("../features/edge-pop3.feature"),
+    ),
 ];
 
 /// What `run` was asked to do.
@@ -239,6 +247,10 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
         RunContext::new(model.clone(), pki, peer_handle.clone(), tap.clone())
             .with_world(env.log.clone(), env.fixture.clone()),
     );
+    let _ = ctx.harness_http.set((
+        format!("{}:{}", env.fixture.http_host, env.fixture.http_port),
+        env.http,
+    ));
     RunContext::install(ctx.clone()).map_err(cannot)?;
 
     // Selection: --tags and --name drop scenarios; unclaimed features skip them (counted).
@@ -271,10 +283,13 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
             let t = t.trim_start_matches('@');
             (t == "ds-1.3" || t == "ats-1.2") && t != claims.profile
         });
-        if !unclaimed.is_empty() || profile_mismatch {
+        let unnamed = super::hosting::unnamed_case(&claims, &all_tags);
+        if !unclaimed.is_empty() || profile_mismatch || unnamed.is_some() {
             let mut rep = collector::new_report(f, s);
             rep.verdict = Verdict::Skipped;
-            rep.reason = Some(if profile_mismatch {
+            rep.reason = Some(if let Some(why) = unnamed {
+                why
+            } else if profile_mismatch {
                 format!("the SUT runs profile {}", claims.profile)
             } else {
                 format!("the SUT does not claim {}", unclaimed.join(", "))

@@ -52,6 +52,12 @@ pub struct DirectWorld {
     pub tx: super::trust_send::TxState,
     /// What the audit cases expect to find (canary, digest, a batch of messages).
     pub au: super::audit::AuState,
+    /// Hosting cases: the reports of the checks run so far.
+    pub hosting: Vec<direct_conformance::discovery::HostingReport>,
+    /// An open POP3 session with the SUT's retrieval door (edge-pop3 cases).
+    pub pop3: Option<direct_conformance::sut::pop3::Session>,
+    /// Edge-pop3 expectations checked so far: (what was expected, what went wrong if it did).
+    pub pop3_checks: Vec<(String, Option<String>)>,
 }
 
 impl DirectWorld {
@@ -78,6 +84,9 @@ impl DirectWorld {
             discovery: None,
             tx: Default::default(),
             au: Default::default(),
+            hosting: Vec::new(),
+            pop3: None,
+            pop3_checks: Vec::new(),
         }
     }
 

@@ -324,51 +324,78 @@ async fn idle_session_times_out_with_421() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pop3_states_and_errors() {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    use direct_conformance::sut::pop3::{Session, harness_connector};
     let dir = tempfile::tempdir().unwrap();
     let hisp = Hisp::start(settings(&sut_toml(dir.path(), &[], &[])))
         .await
         .expect("start");
-    let tcp = tokio::net::TcpStream::connect(hisp.pop3.unwrap())
+    let mut s = Session::connect(hisp.pop3.unwrap(), WINDOW).await.unwrap();
+    let say = async |s: &mut Session, cmd: &str| s.command(cmd, cmd).await.unwrap().text;
+    assert!(s.greeting.ok);
+    assert!(
+        say(&mut s, "STAT").await.starts_with("-ERR"),
+        "STAT before login"
+    );
+    // With a TLS identity, credentials only after STLS (SEC-01).
+    let caps = s.capa().await.unwrap();
+    assert!(caps.contains(&"STLS".to_string()), "{caps:?}");
+    assert!(!caps.contains(&"USER".to_string()), "{caps:?}");
+    assert!(
+        say(&mut s, "USER recipient@sut.direct.test")
+            .await
+            .starts_with("-ERR"),
+        "USER in clear"
+    );
+    let st = s
+        .stls(&harness_connector().unwrap(), "localhost")
         .await
         .unwrap();
-    let (r, mut w) = tcp.into_split();
-    let mut r = BufReader::new(r);
-    let mut say = async |cmd: &str| -> String {
-        if !cmd.is_empty() {
-            w.write_all(format!("{cmd}\r\n").as_bytes()).await.unwrap();
-        }
-        let mut l = String::new();
-        tokio::time::timeout(WINDOW, r.read_line(&mut l))
-            .await
-            .unwrap()
-            .unwrap();
-        l
-    };
-    assert!(say("").await.starts_with("+OK"));
-    assert!(say("STAT").await.starts_with("-ERR"), "STAT before login");
+    assert!(st.ok);
+    let caps = s.capa().await.unwrap();
+    assert!(caps.contains(&"USER".to_string()), "{caps:?}");
+    assert!(caps.contains(&"SASL PLAIN".to_string()), "{caps:?}");
+    assert!(!caps.contains(&"STLS".to_string()), "{caps:?}");
     assert!(
-        say("PASS secret").await.starts_with("-ERR"),
+        say(&mut s, "PASS secret").await.starts_with("-ERR"),
         "PASS before USER"
     );
     assert!(
-        say("USER recipient@sut.direct.test")
+        say(&mut s, "USER recipient@sut.direct.test")
             .await
             .starts_with("+OK")
     );
-    assert!(say("PASS wrong").await.starts_with("-ERR"), "bad password");
     assert!(
-        say("USER recipient@sut.direct.test")
+        say(&mut s, "PASS wrong").await.starts_with("-ERR"),
+        "bad password"
+    );
+    let plain =
+        direct_conformance::sut::submission::auth_plain("recipient@sut.direct.test", "wrong");
+    assert!(
+        say(&mut s, &format!("AUTH PLAIN {plain}"))
+            .await
+            .starts_with("-ERR")
+    );
+    let plain =
+        direct_conformance::sut::submission::auth_plain("recipient@sut.direct.test", "secret");
+    assert!(
+        say(&mut s, &format!("AUTH PLAIN {plain}"))
             .await
             .starts_with("+OK")
     );
-    assert!(say("PASS secret").await.starts_with("+OK"));
-    assert_eq!(say("STAT").await, "+OK 0 0\r\n");
-    assert!(say("RETR 1").await.starts_with("-ERR"), "no such message");
-    assert!(say("DELE x").await.starts_with("-ERR"));
-    assert!(say("BOGUS").await.starts_with("-ERR"));
-    assert!(say("NOOP").await.starts_with("+OK"));
-    assert!(say("QUIT").await.starts_with("+OK"));
+    assert_eq!(say(&mut s, "STAT").await, "+OK 0 0");
+    assert!(
+        say(&mut s, "RETR 1").await.starts_with("-ERR"),
+        "no such message"
+    );
+    assert!(say(&mut s, "DELE x").await.starts_with("-ERR"));
+    assert!(say(&mut s, "BOGUS").await.starts_with("-ERR"));
+    assert!(
+        say(&mut s, "USER x").await.starts_with("-ERR"),
+        "USER after login"
+    );
+    assert!(say(&mut s, "NOOP").await.starts_with("+OK"));
+    assert!(say(&mut s, "RSET").await.starts_with("+OK"));
+    assert!(say(&mut s, "QUIT").await.starts_with("+OK"));
     hisp.shutdown().await;
 }
 

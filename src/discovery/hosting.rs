@@ -81,6 +81,8 @@ impl HostingReport {
 /// SUT's declared trust anchors (for revocation and H6) and the bounds on every step.
 pub struct HostingChecker {
     discoverer: Discoverer,
+    /// Where to reach the SUT's LDAP server when the SRV port cannot be used from here.
+    ldap_override: Option<SocketAddr>,
 }
 
 /// The checks DCDT's four validators map onto.
@@ -92,7 +94,15 @@ impl HostingChecker {
     pub fn new(config: DiscoveryConfig) -> Result<Self, ResolverError> {
         Ok(HostingChecker {
             discoverer: Discoverer::new(config)?,
+            ldap_override: None,
         })
+    }
+
+    /// LDAP is reached at `addr` instead of the SRV targets (the SRV record is still asked
+    /// and recorded; its absence becomes a note).
+    pub fn with_ldap_override(mut self, addr: Option<SocketAddr>) -> Self {
+        self.ldap_override = addr;
+        self
     }
 
     fn at(&self) -> OffsetDateTime {
@@ -193,12 +203,34 @@ impl HostingChecker {
             return (report, Err("no SRV name for the domain".into()));
         };
         let dns = self.discoverer.dns();
+        let t = &self.discoverer.config().timeouts;
+        if let Some(sa) = self.ldap_override {
+            let label = format!("{sa} (declared in [hosting].ldap)");
+            match dns.srv(&srv, &mut report.steps).await {
+                Answer::Records(_) => {}
+                _ => report
+                    .notes
+                    .push(format!("no usable SRV record at {srv}; LDAP asked at {sa}")),
+            }
+            let outcome = ldap::query(
+                &label,
+                sa,
+                &addr.text(),
+                t.ldap_connect,
+                t.ldap_operation,
+                &mut report.steps,
+            )
+            .await;
+            return match outcome {
+                ServerOutcome::Answered(found) => (report, Ok((label, found))),
+                ServerOutcome::Failed => (report, Err(format!("the LDAP server at {sa} failed"))),
+            };
+        }
         let targets = match dns.srv(&srv, &mut report.steps).await {
             Answer::Records(t) => order_targets(t, &ThreadRandom, false),
             Answer::None => return (report, Err(format!("no SRV records at {srv}"))),
             Answer::Failed => return (report, Err(format!("the SRV query for {srv} failed"))),
         };
-        let t = &self.discoverer.config().timeouts;
         for target in targets {
             let label = format!("{}:{}", target.target, target.port);
             let ips = dns.addresses(&target.target, &mut report.steps).await;

@@ -32,6 +32,17 @@ struct Context {
 #[derive(Clone, Debug)]
 pub struct Directory {
     contexts: Vec<Context>,
+    /// The result a search inside a context gives when nothing matched (default success
+    /// with no entries); a HISP fault switch answers an error instead.
+    empty_result: Option<(LdapResultCode, String)>,
+}
+
+/// One published entry: its mail value, common name and certificates (DER).
+#[derive(Clone, Debug)]
+pub struct PublishedEntry {
+    pub mail: String,
+    pub cn: String,
+    pub certificates: Vec<Vec<u8>>,
 }
 
 /// What a search produced.
@@ -93,7 +104,62 @@ impl Directory {
                 entries,
             });
         }
-        Ok(Directory { contexts })
+        Ok(Directory {
+            contexts,
+            empty_result: None,
+        })
+    }
+
+    /// A directory made from data rather than the fixture (a HISP publishing its own
+    /// certificates): readable naming contexts (`ou=NAME`), each with its entries.
+    pub fn published(contexts: Vec<(String, Vec<PublishedEntry>)>) -> Self {
+        let contexts = contexts
+            .into_iter()
+            .map(|(ou, entries)| {
+                let dn = format!("ou={ou}");
+                Context {
+                    entry: Entry {
+                        dn: dn.clone(),
+                        attrs: vec![
+                            text("objectClass", &["top", "organizationalUnit"]),
+                            text("ou", &[ou.as_str()]),
+                        ],
+                    },
+                    access: ContextAccess::Read,
+                    entries: entries
+                        .into_iter()
+                        .map(|e| {
+                            let mut attrs = vec![
+                                text(
+                                    "objectClass",
+                                    &["top", "person", "organizationalPerson", "inetOrgPerson"],
+                                ),
+                                text("cn", &[e.cn.as_str()]),
+                                text("sn", &[e.cn.as_str()]),
+                                text("mail", &[e.mail.as_str()]),
+                            ];
+                            if !e.certificates.is_empty() {
+                                attrs.push((CERT_ATTR.to_string(), e.certificates));
+                            }
+                            Entry {
+                                dn: format!("cn={},{dn}", e.cn),
+                                attrs,
+                            }
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        Directory {
+            contexts,
+            empty_result: None,
+        }
+    }
+
+    /// Searches inside a context that match nothing answer `code` instead of success.
+    pub fn with_empty_result(mut self, code: LdapResultCode, message: &str) -> Self {
+        self.empty_result = Some((code, message.to_string()));
+        self
     }
 
     pub fn naming_contexts(&self) -> Vec<String> {
@@ -175,6 +241,12 @@ impl Directory {
                 return outcome(entries, LdapResultCode::SizeLimitExceeded, "");
             }
             entries.push(select(e, &req.attrs, req.typesonly));
+        }
+        if entries.is_empty()
+            && !base.is_empty()
+            && let Some((code, message)) = &self.empty_result
+        {
+            return outcome(entries, code.clone(), message);
         }
         outcome(entries, LdapResultCode::Success, "")
     }

@@ -33,12 +33,36 @@ const MIN_UDP_PAYLOAD: u16 = 512;
 pub struct DnsHandler {
     zones: Arc<ZoneSet>,
     log: EventLog,
+    /// A broken server (HISP fault switch): over UDP, the records that do not fit are
+    /// dropped and TC is not set.
+    cut_udp_without_tc: bool,
 }
 
 impl DnsHandler {
     pub fn new(zones: Arc<ZoneSet>, log: EventLog) -> Self {
-        DnsHandler { zones, log }
+        DnsHandler {
+            zones,
+            log,
+            cut_udp_without_tc: false,
+        }
     }
+}
+
+/// The records of `answers` that fit, in order, in a UDP payload of `limit` octets (with a
+/// rough allowance for the header, the question and an OPT record).
+fn fitting(answers: &[hickory_proto::rr::Record], limit: u16) -> Vec<hickory_proto::rr::Record> {
+    use hickory_proto::serialize::binary::BinEncodable;
+    let mut budget = usize::from(limit).saturating_sub(100);
+    let mut out = Vec::new();
+    for r in answers {
+        let size = r.to_bytes().map(|b| b.len()).unwrap_or(usize::MAX);
+        if size > budget {
+            break;
+        }
+        budget -= size;
+        out.push(r.clone());
+    }
+    out
 }
 
 #[async_trait::async_trait]
@@ -79,9 +103,18 @@ impl RequestHandler for DnsHandler {
                 if let Some(e) = edns.as_ref() {
                     builder.edns(e);
                 }
+                let answers = if self.cut_udp_without_tc && transport == Transport::Udp {
+                    let limit = edns
+                        .as_ref()
+                        .map(|e| e.max_payload())
+                        .unwrap_or(MIN_UDP_PAYLOAD);
+                    fitting(&answer.answers, limit)
+                } else {
+                    answer.answers.clone()
+                };
                 let response = builder.build(
                     metadata,
-                    answer.answers.iter(),
+                    answers.iter(),
                     std::iter::empty(),
                     answer.soa.iter(),
                     std::iter::empty(),
@@ -140,9 +173,25 @@ impl DnsServer {
         zones: Arc<ZoneSet>,
         log: EventLog,
     ) -> Result<Self, EnvError> {
+        Self::start_with(addr, DnsHandler::new(zones, log)).await
+    }
+
+    /// As [`DnsServer::start`], for a server that cuts oversize UDP answers without TC
+    /// (a HISP fault switch; the harness's own server never does).
+    pub async fn start_cutting_udp(
+        addr: SocketAddr,
+        zones: Arc<ZoneSet>,
+        log: EventLog,
+    ) -> Result<Self, EnvError> {
+        let mut handler = DnsHandler::new(zones, log);
+        handler.cut_udp_without_tc = true;
+        Self::start_with(addr, handler).await
+    }
+
+    async fn start_with(addr: SocketAddr, handler: DnsHandler) -> Result<Self, EnvError> {
         let (udp, tcp) = bind_pair(addr).await?;
         let actual = udp.local_addr()?;
-        let mut server = Server::new(DnsHandler::new(zones, log));
+        let mut server = Server::new(handler);
         server.register_socket(udp);
         server.register_listener(tcp, TCP_TIMEOUT, TCP_RESPONSE_BUFFER);
         Ok(DnsServer {

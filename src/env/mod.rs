@@ -24,12 +24,12 @@ mod error;
 pub mod events;
 pub mod fixture;
 pub mod http;
-mod keytag;
+pub(crate) mod keytag;
 pub mod ldap;
 mod world;
 pub mod zone;
 
-pub use directory::{Directory, SearchOutcome, filter_string};
+pub use directory::{Directory, PublishedEntry, SearchOutcome, filter_string};
 pub use error::EnvError;
 pub use events::{
     DnsEvent, Event, EventKind, EventLog, HttpEvent, LdapEvent, LdapOpKind, Transport,

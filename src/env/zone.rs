@@ -67,6 +67,44 @@ impl ZoneSet {
         Ok(ZoneSet { zones })
     }
 
+    /// Zones made from records rather than the fixture (a HISP publishing its own
+    /// certificates): each gets an SOA and an NS naming `ns.<origin>`; the caller supplies
+    /// every other record, including the address of `ns.<origin>`.
+    pub fn from_records(zones: Vec<(Name, ZoneStyle, Vec<Record>)>, ttl: u32) -> Self {
+        let mut built = Vec::with_capacity(zones.len());
+        for (origin, style, records) in zones {
+            let ns = Name::from_ascii("ns")
+                .and_then(|n| n.append_domain(&origin))
+                .unwrap_or_else(|_| origin.clone());
+            let hostmaster = Name::from_ascii("hostmaster")
+                .and_then(|n| n.append_domain(&origin))
+                .unwrap_or_else(|_| origin.clone());
+            let soa = Record::from_rdata(
+                origin.clone(),
+                ttl,
+                RData::SOA(SOA::new(ns.clone(), hostmaster, 1, 3600, 600, 86400, ttl)),
+            );
+            let mut zone = Zone {
+                origin: LowerName::new(&origin),
+                style,
+                soa: soa.clone(),
+                rrsets: HashMap::new(),
+                names: HashSet::new(),
+                nxdomain: Vec::new(),
+            };
+            zone.add(soa);
+            zone.add(Record::from_rdata(origin.clone(), ttl, RData::NS(NS(ns))));
+            for r in records {
+                if LowerName::new(&origin).zone_of(&LowerName::new(&r.name)) {
+                    zone.add(r);
+                }
+            }
+            built.push(zone);
+        }
+        built.sort_by_key(|z| std::cmp::Reverse(z.origin.num_labels()));
+        ZoneSet { zones: built }
+    }
+
     pub fn zone_count(&self) -> usize {
         self.zones.len()
     }

@@ -74,6 +74,41 @@ pub struct ResolverConfig {
     pub smtp_port: Option<u16>,
 }
 
+/// The HISP as a publisher of its own certificates (the hosting cases H1–H8): an
+/// authoritative DNS server for every `[[domain]]` (SOA, NS, A, MX, `_ldap._tcp` SRV, and
+/// CERT PKIX at the domain and at each address with its own certificate) and an LDAP
+/// directory (anonymous; `ou=<domain>`, one entry per published address or domain, with
+/// `userCertificate;binary`). What is published is the encryption certificate of each domain
+/// and the certificates of each address that has its own (not its domain's).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PublishConfig {
+    /// `ADDR:PORT` of the authoritative DNS server (UDP and TCP).
+    pub dns: Option<String>,
+    /// `ADDR:PORT` of the LDAP directory (the SRV record names its actual port).
+    pub ldap: Option<String>,
+    /// The address the A records give (the domain, `ns.`, `ldap.`); default: the DNS
+    /// listen address, or 127.0.0.1 when that is unspecified.
+    pub address: Option<String>,
+    /// Decoys for the fault switch `publish-expired-cert` (published instead of the real
+    /// certificates).
+    #[serde(default)]
+    pub expired: Vec<String>,
+    /// Decoys for the fault switch `publish-weak-key` (published beside the real ones).
+    #[serde(default)]
+    pub weak: Vec<String>,
+}
+
+/// `[publish]`, loaded.
+#[derive(Clone, Debug)]
+pub struct PublishSettings {
+    pub dns: Option<SocketAddr>,
+    pub ldap: Option<SocketAddr>,
+    pub address: std::net::IpAddr,
+    pub expired: Vec<Certificate>,
+    pub weak: Vec<Certificate>,
+}
+
 /// Certificate discovery for outbound (DNS CERT, then LDAP through SRV) through the
 /// resolver's DNS server, after the static `[certificates]` table.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq, Default)]
@@ -227,6 +262,8 @@ pub struct HispConfig {
     /// the discovery case addresses, whose bytes the tap in front of it has already kept.
     #[serde(default)]
     pub capture_domains: Vec<String>,
+    /// Publish the HISP's own certificates in DNS and LDAP (none: nothing is published).
+    pub publish: Option<PublishConfig>,
 }
 
 fn default_profile() -> String {
@@ -436,6 +473,7 @@ pub struct Settings {
     pub local_domains: Vec<LocalDomain>,
     /// Lower-cased capture domains (see [`HispConfig::capture_domains`]).
     pub capture_domains: Vec<String>,
+    pub publish: Option<PublishSettings>,
 }
 
 impl Settings {
@@ -918,7 +956,40 @@ impl HispConfig {
                     .map_err(|e| field_err(&field, e.to_string()))?,
             );
         }
+        let publish = match &self.publish {
+            None => None,
+            Some(p) => {
+                let dns = opt_socket("publish.dns", &p.dns)?;
+                let ldap = opt_socket("publish.ldap", &p.ldap)?;
+                let address = match &p.address {
+                    Some(a) => a.parse().map_err(|e| {
+                        field_err("publish.address", format!("{a:?} is not an address ({e})"))
+                    })?,
+                    None => dns
+                        .map(|d| d.ip())
+                        .filter(|ip| !ip.is_unspecified())
+                        .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1])),
+                };
+                let mut decoys = |name: &str, list: &[String]| {
+                    let mut out = Vec::new();
+                    for (i, r) in list.iter().enumerate() {
+                        out.extend(l.certificates(&format!("publish.{name}[{i}]"), r)?);
+                    }
+                    Ok::<_, ConfigError>(out)
+                };
+                let expired = decoys("expired", &p.expired)?;
+                let weak = decoys("weak", &p.weak)?;
+                Some(PublishSettings {
+                    dns,
+                    ldap,
+                    address,
+                    expired,
+                    weak,
+                })
+            }
+        };
         Ok(Settings {
+            publish,
             local_domains,
             crls,
             hostname: self.hostname.trim().to_string(),

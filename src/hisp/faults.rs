@@ -53,6 +53,18 @@ pub enum Fault {
     LongBase64Lines,
     No7bitConversion,
     DropNotificationRequest,
+    PublishExpiredCert,
+    PublishWeakKey,
+    LdapErrorForUnknown,
+    DnsNoTruncation,
+    NoMx,
+    Pop3NoStls,
+    Pop3UserInClear,
+    Pop3NoRset,
+    Pop3NoNoop,
+    Pop3UnstableUidl,
+    Pop3AcceptBadPassword,
+    Pop3LenientCommands,
 }
 
 impl Fault {
@@ -278,6 +290,66 @@ impl Fault {
             Fault::DropNotificationRequest,
             "drop-notification-request",
             "strips Disposition-Notification-To and -Options from outgoing messages (MDN-08)",
+        ),
+        (
+            Fault::PublishExpiredCert,
+            "publish-expired-cert",
+            "publishes the [publish] expired decoys in DNS and LDAP instead of its own certificates (DISC-19, CERT-06)",
+        ),
+        (
+            Fault::PublishWeakKey,
+            "publish-weak-key",
+            "publishes the [publish] weak decoys (RSA 1024) beside its own certificates (CERT-05, H6)",
+        ),
+        (
+            Fault::LdapErrorForUnknown,
+            "ldap-error-for-unknown",
+            "its LDAP server answers noSuchObject instead of success with no entries for an unknown address (DISC-21)",
+        ),
+        (
+            Fault::DnsNoTruncation,
+            "dns-no-truncation",
+            "its DNS server drops the records that do not fit a UDP answer and does not set TC (DISC-20)",
+        ),
+        (
+            Fault::NoMx,
+            "no-mx",
+            "publishes no MX record for its domains (DISC-19)",
+        ),
+        (
+            Fault::Pop3NoStls,
+            "pop3-no-stls",
+            "POP3 neither offers nor accepts STLS (EDGE-16, SEC-01)",
+        ),
+        (
+            Fault::Pop3UserInClear,
+            "pop3-user-in-clear",
+            "POP3 accepts USER/PASS and AUTH before STLS (SEC-01)",
+        ),
+        (
+            Fault::Pop3NoRset,
+            "pop3-no-rset",
+            "POP3 RSET answers +OK but does not undo DELE (RFC 1939, EDGE-16)",
+        ),
+        (
+            Fault::Pop3NoNoop,
+            "pop3-no-noop",
+            "POP3 answers NOOP with -ERR (RFC 1939, EDGE-16)",
+        ),
+        (
+            Fault::Pop3UnstableUidl,
+            "pop3-unstable-uidl",
+            "POP3 UIDL gives new unique ids in every session (RFC 1939, EDGE-17)",
+        ),
+        (
+            Fault::Pop3AcceptBadPassword,
+            "pop3-accept-bad-password",
+            "POP3 accepts any password for a known user (EDGE-17)",
+        ),
+        (
+            Fault::Pop3LenientCommands,
+            "pop3-lenient-commands",
+            "POP3 answers +OK to unknown commands and to commands its state does not allow (EDGE-17)",
         ),
     ];
 

@@ -21,6 +21,7 @@ pub mod notify;
 pub mod outbound;
 pub mod paths;
 pub mod pop3;
+pub mod publish;
 pub mod smtp_client;
 pub mod smtp_server;
 pub mod tls;
@@ -175,6 +176,8 @@ pub enum HispError {
     Audit(#[from] crate::audit::AuditError),
     #[error("resolver: {0}")]
     Resolver(String),
+    #[error("publish: {0}")]
+    Publish(String),
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -278,6 +281,8 @@ pub struct HispHandle {
     pub pop3: Option<SocketAddr>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    /// The DNS and LDAP servers of `[publish]`, when configured.
+    pub published: Option<publish::Published>,
 }
 
 impl std::fmt::Debug for HispHandle {
@@ -332,6 +337,9 @@ impl HispHandle {
         for t in self.tasks {
             t.abort();
             let _ = t.await;
+        }
+        if let Some(p) = self.published {
+            p.shutdown().await;
         }
     }
 }
@@ -392,6 +400,10 @@ impl Hisp {
             Some(a) => Some(bind("pop3", a).await?),
             None => None,
         };
+        let published = match &settings.publish {
+            Some(p) => Some(publish::start(&settings, p).await?),
+            None => None,
+        };
         let core = Arc::new(Core {
             maildir: maildir::Maildir::new(settings.maildir.clone()),
             settings,
@@ -438,6 +450,7 @@ impl Hisp {
             pop3: p,
             stop,
             tasks,
+            published,
         })
     }
 }

@@ -1,16 +1,19 @@
-//! POP3 over the Maildir (RFC 1939, STLS from RFC 2595): CAPA, STLS, USER/PASS, STAT, LIST,
-//! UIDL, RETR, DELE, RSET, NOOP, QUIT. Deletions happen at QUIT (the UPDATE state).
+//! POP3 over the Maildir: RFC 1939 (USER/PASS, STAT, LIST, UIDL, RETR, TOP, DELE, RSET,
+//! NOOP, QUIT), CAPA (RFC 2449), STLS (RFC 2595) and AUTH PLAIN (RFC 5034). Deletions happen
+//! at QUIT (the UPDATE state). When a TLS identity is configured, credentials are accepted
+//! only after STLS (SEC-01), and CAPA lists USER and SASL PLAIN only where they may be used.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::conn::{LineConn, LineError};
 use super::maildir::StoredMessage;
-use super::{Core, Door, Transcript};
+use super::{Core, Door, Fault, Transcript};
 
 /// POP3 states (RFC 1939 §3).
 enum State {
@@ -40,25 +43,107 @@ pub async fn serve(core: Arc<Core>, listener: TcpListener, mut stop: watch::Rece
     }
 }
 
-async fn say(conn: &mut LineConn, t: &mut Transcript, text: &str, timeout: Duration) -> bool {
-    t.we_said(text);
-    conn.write_all(format!("{text}\r\n").as_bytes(), timeout)
-        .await
-        .is_ok()
+/// One session's connection, transcript and bound.
+struct Io<'a> {
+    conn: &'a mut LineConn,
+    t: &'a mut Transcript,
+    timeout: Duration,
+}
+
+impl Io<'_> {
+    async fn say(&mut self, text: &str) -> bool {
+        self.t.we_said(text);
+        self.conn
+            .write_all(format!("{text}\r\n").as_bytes(), self.timeout)
+            .await
+            .is_ok()
+    }
+
+    async fn say_all(&mut self, lines: &[String]) -> bool {
+        let mut ok = true;
+        for l in lines {
+            ok &= self.say(l).await;
+        }
+        ok
+    }
+}
+
+/// What a session may do with credentials right now.
+fn login_allowed(core: &Core, conn: &LineConn) -> bool {
+    conn.is_tls() || core.acceptor.is_none() || core.faults().on(Fault::Pop3UserInClear)
+}
+
+fn stls_offered(core: &Core, conn: &LineConn) -> bool {
+    core.acceptor.is_some() && !conn.is_tls() && !core.faults().on(Fault::Pop3NoStls)
+}
+
+fn password_ok(core: &Core, user: &str, password: &str) -> bool {
+    let Some(a) = core.settings.address(user) else {
+        return false;
+    };
+    core.faults().on(Fault::Pop3AcceptBadPassword)
+        || a.password.as_deref().is_some_and(|p| p == password)
+}
+
+/// Opens the maildrop after a successful login.
+fn open(core: &Core, user: &str, state: &mut State) -> String {
+    match core.maildir.list(user) {
+        Ok(messages) => {
+            let n = messages.len();
+            *state = State::Transaction {
+                messages,
+                deleted: BTreeSet::new(),
+            };
+            format!("+OK maildrop has {n} messages")
+        }
+        Err(e) => format!("-ERR [SYS/TEMP] {e}"),
+    }
+}
+
+/// A refusal, or `+OK` under the lenient-commands fault.
+fn refuse(core: &Core, text: &str) -> String {
+    if core.faults().on(Fault::Pop3LenientCommands) {
+        "+OK".into()
+    } else {
+        format!("-ERR {text}")
+    }
+}
+
+/// The AUTH PLAIN response (RFC 4616): authzid NUL authcid NUL password; an authzid other
+/// than the authcid is refused.
+fn plain_credentials(b64: &str) -> Option<(String, String)> {
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
+    let mut parts = raw.split(|b| *b == 0);
+    let authz = std::str::from_utf8(parts.next()?).ok()?;
+    let user = std::str::from_utf8(parts.next()?).ok()?.to_string();
+    let password = std::str::from_utf8(parts.next()?).ok()?.to_string();
+    if parts.next().is_some() || user.is_empty() || !(authz.is_empty() || authz == user) {
+        return None;
+    }
+    Some((user, password))
 }
 
 async fn session(core: &Arc<Core>, conn: &mut LineConn, t: &mut Transcript) {
     // RFC 1939 §3: the autologout timer is at least 10 minutes; bounded by the config.
     let timeout = Duration::from_secs(core.settings.timeouts.command_secs);
+    let mut io = Io { conn, t, timeout };
     let mut state = State::Authorization { user: None };
-    if !say(conn, t, "+OK direct-conformance POP3 ready", timeout).await {
+    // Unique ids are stable across sessions unless the fault makes each session's differ.
+    let uid_suffix = if core.faults().on(Fault::Pop3UnstableUidl) {
+        format!(".{:x}", rand::random::<u64>())
+    } else {
+        String::new()
+    };
+    if !io.say("+OK direct-conformance POP3 ready").await {
         return;
     }
     loop {
-        let line = match conn.read_line(512, timeout).await {
+        let line = match io.conn.read_line(512, timeout).await {
             Ok(l) => l,
             Err(LineError::TooLong(_)) => {
-                if !say(conn, t, "-ERR line too long", timeout).await {
+                if !io.say("-ERR line too long").await {
                     return;
                 }
                 continue;
@@ -70,66 +155,79 @@ async fn session(core: &Arc<Core>, conn: &mut LineConn, t: &mut Transcript) {
             Some((c, a)) => (c.to_ascii_uppercase(), a.trim().to_string()),
             None => (text.to_ascii_uppercase(), String::new()),
         };
-        if cmd == "PASS" {
-            t.peer_said("PASS [hidden]");
-        } else {
-            t.peer_said(&text);
+        match cmd.as_str() {
+            "PASS" => io.t.peer_said("PASS [hidden]"),
+            "AUTH" if arg.contains(' ') => io.t.peer_said("AUTH PLAIN [hidden]"),
+            _ => io.t.peer_said(&text),
         }
         if cmd == "QUIT" {
-            if let State::Transaction {
-                messages, deleted, ..
-            } = &state
-            {
+            // UPDATE state: the deletions of the session take effect now (RFC 1939 §6).
+            if let State::Transaction { messages, deleted } = &state {
                 for i in deleted {
                     if let Some(m) = messages.get(*i) {
                         let _ = core.maildir.delete(m);
                     }
                 }
             }
-            say(conn, t, "+OK bye", timeout).await;
-            conn.shutdown().await;
+            io.say("+OK bye").await;
+            io.conn.shutdown().await;
             return;
         }
         if cmd == "CAPA" {
-            let mut caps = vec!["+OK capability list follows", "USER", "UIDL", "TOP"];
-            if core.acceptor.is_some()
-                && !conn.is_tls()
-                && matches!(state, State::Authorization { .. })
-            {
-                caps.push("STLS");
+            let mut caps = vec!["+OK capability list follows".to_string()];
+            caps.extend(["TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE"].map(String::from));
+            let authorizing = matches!(state, State::Authorization { .. });
+            if authorizing && login_allowed(core, io.conn) {
+                caps.push("USER".into());
+                caps.push("SASL PLAIN".into());
             }
-            caps.push(".");
-            let mut ok = true;
-            for c in caps {
-                ok &= say(conn, t, c, timeout).await;
+            if authorizing && stls_offered(core, io.conn) {
+                caps.push("STLS".into());
             }
-            if !ok {
+            caps.push("IMPLEMENTATION direct-conformance".into());
+            caps.push(".".into());
+            if !io.say_all(&caps).await {
                 return;
             }
             continue;
         }
         if cmd == "STLS" && matches!(state, State::Authorization { .. }) {
-            let Some(acceptor) = core.acceptor.clone().filter(|_| !conn.is_tls()) else {
-                if !say(conn, t, "-ERR STLS not available", timeout).await {
+            let acceptor = core
+                .acceptor
+                .clone()
+                .filter(|_| stls_offered(core, io.conn));
+            let Some(acceptor) = acceptor else {
+                if !io.say("-ERR STLS not available").await {
                     return;
                 }
                 continue;
             };
-            if !say(conn, t, "+OK begin TLS negotiation", timeout).await {
+            if !arg.is_empty() {
+                if !io.say("-ERR STLS takes no argument").await {
+                    return;
+                }
+                continue;
+            }
+            if !io.say("+OK begin TLS negotiation").await {
                 return;
             }
-            if conn.accept_tls(&acceptor, timeout).await.is_err() {
-                t.we_said("[TLS failed]");
+            if io.conn.accept_tls(&acceptor, timeout).await.is_err() {
+                io.t.we_said("[TLS failed]");
                 return;
             }
-            t.we_said("[TLS established]");
+            io.t.we_said("[TLS established]");
             state = State::Authorization { user: None };
             continue;
         }
         let reply: String = match (&mut state, cmd.as_str()) {
+            (State::Authorization { .. }, "USER" | "PASS" | "AUTH")
+                if !login_allowed(core, io.conn) =>
+            {
+                "-ERR [AUTH] credentials only after STLS".into()
+            }
             (State::Authorization { user }, "USER") => {
-                if arg.is_empty() {
-                    "-ERR USER needs a name".into()
+                if arg.is_empty() || arg.contains(' ') {
+                    "-ERR USER needs one name".into()
                 } else {
                     *user = Some(arg.clone());
                     "+OK".into()
@@ -137,43 +235,58 @@ async fn session(core: &Arc<Core>, conn: &mut LineConn, t: &mut Transcript) {
             }
             (State::Authorization { user }, "PASS") => match user.take() {
                 None => "-ERR USER first".into(),
-                Some(u) => {
-                    let good = core
-                        .settings
-                        .address(&u)
-                        .and_then(|a| a.password.as_deref())
-                        .is_some_and(|p| p == arg);
-                    if !good {
-                        "-ERR [AUTH] invalid user name or password".into()
-                    } else {
-                        match core.maildir.list(&u) {
-                            Ok(messages) => {
-                                let n = messages.len();
-                                state = State::Transaction {
-                                    messages,
-                                    deleted: BTreeSet::new(),
-                                };
-                                format!("+OK maildrop has {n} messages")
+                Some(u) if password_ok(core, &u, &arg) => open(core, &u, &mut state),
+                Some(_) => "-ERR [AUTH] invalid user name or password".into(),
+            },
+            (State::Authorization { .. }, "AUTH") => {
+                let (mech, initial) = match arg.split_once(' ') {
+                    Some((m, i)) => (m.to_ascii_uppercase(), Some(i.trim().to_string())),
+                    None => (arg.to_ascii_uppercase(), None),
+                };
+                if mech != "PLAIN" {
+                    "-ERR unsupported SASL mechanism".into()
+                } else {
+                    let response = match initial {
+                        Some(i) => i,
+                        None => {
+                            // RFC 5034 §4: an empty challenge, then the client's response.
+                            if !io.say("+ ").await {
+                                return;
                             }
-                            Err(e) => format!("-ERR [SYS/TEMP] {e}"),
+                            match io.conn.read_line(2048, timeout).await {
+                                Ok(l) => {
+                                    io.t.peer_said("[SASL response hidden]");
+                                    String::from_utf8_lossy(&l).trim().to_string()
+                                }
+                                Err(_) => return,
+                            }
+                        }
+                    };
+                    if response == "*" {
+                        "-ERR authentication cancelled".into()
+                    } else {
+                        match plain_credentials(&response) {
+                            None => "-ERR malformed PLAIN response".into(),
+                            Some((u, p)) if password_ok(core, &u, &p) => open(core, &u, &mut state),
+                            Some(_) => "-ERR [AUTH] invalid user name or password".into(),
                         }
                     }
                 }
-            },
-            (State::Authorization { .. }, _) => "-ERR not allowed before login".into(),
-            (
-                State::Transaction {
-                    messages, deleted, ..
-                },
-                c,
-            ) => {
+            }
+            (State::Authorization { .. }, _) => refuse(core, "not allowed before login"),
+            (State::Transaction { messages, deleted }, c) => {
                 let live = |i: usize| i < messages.len() && !deleted.contains(&i);
-                let index = || -> Option<usize> {
-                    let n: usize = arg.split_whitespace().next()?.parse().ok()?;
+                // A message number: one decimal argument (two for TOP), nothing else.
+                let argv: Vec<&str> = arg.split_whitespace().collect();
+                let index = |want: usize| -> Option<usize> {
+                    if argv.len() != want {
+                        return None;
+                    }
+                    let n: usize = argv.first()?.parse().ok()?;
                     n.checked_sub(1)
                 };
                 match c {
-                    "STAT" => {
+                    "STAT" if argv.is_empty() => {
                         let (n, size) = messages
                             .iter()
                             .enumerate()
@@ -186,70 +299,86 @@ async fn session(core: &Arc<Core>, conn: &mut LineConn, t: &mut Transcript) {
                             if c == "LIST" {
                                 format!("{} {}", i + 1, m.size)
                             } else {
-                                format!("{} {}", i + 1, m.id)
+                                format!("{} {}{uid_suffix}", i + 1, m.id)
                             }
                         };
-                        if arg.is_empty() {
-                            let mut ok = say(conn, t, "+OK", timeout).await;
+                        if argv.is_empty() {
+                            let mut lines = vec!["+OK".to_string()];
                             for (i, m) in messages.iter().enumerate() {
                                 if !deleted.contains(&i) {
-                                    ok &= say(conn, t, &value(i, m), timeout).await;
+                                    lines.push(value(i, m));
                                 }
                             }
-                            ok &= say(conn, t, ".", timeout).await;
-                            if !ok {
+                            lines.push(".".into());
+                            if !io.say_all(&lines).await {
                                 return;
                             }
                             continue;
                         }
-                        match index().filter(|i| live(*i)) {
+                        match index(1).filter(|i| live(*i)) {
                             Some(i) => format!("+OK {}", value(i, &messages[i])),
                             None => "-ERR no such message".into(),
                         }
                     }
-                    "RETR" | "TOP" => match index().filter(|i| live(*i)) {
-                        None => "-ERR no such message".into(),
-                        Some(i) => match core.maildir.read(&messages[i]) {
-                            Err(e) => format!("-ERR {e}"),
-                            Ok(bytes) => {
-                                let body = if c == "TOP" {
-                                    let n: usize = arg
-                                        .split_whitespace()
-                                        .nth(1)
-                                        .and_then(|v| v.parse().ok())
-                                        .unwrap_or(0);
-                                    top(&bytes, n)
-                                } else {
-                                    bytes
-                                };
-                                t.we_said(&format!("+OK [{} octets]", body.len()));
-                                let mut out = format!("+OK {} octets\r\n", body.len()).into_bytes();
-                                out.extend_from_slice(&super::smtp_client::dot_stuff(&body));
-                                if conn.write_all(&out, timeout).await.is_err() {
-                                    return;
-                                }
-                                continue;
+                    "RETR" | "TOP" => {
+                        let found = if c == "TOP" { index(2) } else { index(1) };
+                        let lines: Option<usize> = if c == "TOP" {
+                            argv.get(1).and_then(|v| v.parse().ok())
+                        } else {
+                            None
+                        };
+                        match found.filter(|i| live(*i)) {
+                            None => "-ERR no such message".into(),
+                            Some(_) if c == "TOP" && lines.is_none() => {
+                                "-ERR TOP needs a line count".into()
                             }
-                        },
-                    },
-                    "DELE" => match index().filter(|i| live(*i)) {
+                            Some(i) => match core.maildir.read(&messages[i]) {
+                                Err(e) => format!("-ERR {e}"),
+                                Ok(bytes) => {
+                                    let body = match lines {
+                                        Some(n) => top(&bytes, n),
+                                        None => bytes,
+                                    };
+                                    io.t.we_said(&format!("+OK [{} octets]", body.len()));
+                                    let mut out =
+                                        format!("+OK {} octets\r\n", body.len()).into_bytes();
+                                    out.extend_from_slice(&super::smtp_client::dot_stuff(&body));
+                                    if io.conn.write_all(&out, timeout).await.is_err() {
+                                        return;
+                                    }
+                                    continue;
+                                }
+                            },
+                        }
+                    }
+                    "DELE" => match index(1).filter(|i| live(*i)) {
                         Some(i) => {
                             deleted.insert(i);
                             format!("+OK message {} deleted", i + 1)
                         }
                         None => "-ERR no such message".into(),
                     },
-                    "NOOP" => "+OK".into(),
-                    "RSET" => {
-                        deleted.clear();
-                        "+OK".into()
+                    "NOOP" if argv.is_empty() => {
+                        if core.faults().on(Fault::Pop3NoNoop) {
+                            "-ERR unknown command".into()
+                        } else {
+                            "+OK".into()
+                        }
                     }
-                    "USER" | "PASS" | "STLS" => "-ERR already logged in".into(),
-                    _ => "-ERR unknown command".into(),
+                    "RSET" if argv.is_empty() => {
+                        if !core.faults().on(Fault::Pop3NoRset) {
+                            deleted.clear();
+                        }
+                        let n = messages.len() - deleted.len();
+                        format!("+OK maildrop has {n} messages")
+                    }
+                    "STAT" | "NOOP" | "RSET" => "-ERR no argument expected".into(),
+                    "USER" | "PASS" | "STLS" | "AUTH" => refuse(core, "already logged in"),
+                    _ => refuse(core, "unknown command"),
                 }
             }
         };
-        if !say(conn, t, &reply, timeout).await {
+        if !io.say(&reply).await {
             return;
         }
     }
@@ -264,4 +393,25 @@ fn top(bytes: &[u8], n: usize) -> Vec<u8> {
         out.extend_from_slice(line);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_response_needs_matching_authzid() {
+        let enc = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        assert_eq!(
+            plain_credentials(&enc("\0u@x\0pw")),
+            Some(("u@x".into(), "pw".into()))
+        );
+        assert_eq!(
+            plain_credentials(&enc("u@x\0u@x\0pw")),
+            Some(("u@x".into(), "pw".into()))
+        );
+        assert_eq!(plain_credentials(&enc("other\0u@x\0pw")), None);
+        assert_eq!(plain_credentials(&enc("\0u@x")), None);
+        assert_eq!(plain_credentials("!!!"), None);
+    }
 }

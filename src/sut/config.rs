@@ -121,6 +121,26 @@ pub struct HarnessFile {
     pub dns: Option<String>,
 }
 
+/// `[hosting]`: where the SUT publishes its own certificates, and which address or domain
+/// each hosting case looks at (TEST-CATALOGUE §a.7, §a.10; an unnamed case is skipped).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct HostingFile {
+    /// `ADDR:PORT` of the SUT's authoritative DNS server, asked directly.
+    pub dns: String,
+    /// `ADDR:PORT` to reach the SUT's LDAP server when the port of its SRV record cannot be
+    /// used from the harness (the SRV record is still asked).
+    pub ldap: Option<String>,
+    /// H1 (and H7): an address with an address-bound certificate in DNS.
+    pub dns_address: Option<String>,
+    /// H2 (and H7, H8): a domain with a domain-bound certificate in DNS.
+    pub dns_domain: Option<String>,
+    /// H3 (and H5): an address with an address-bound certificate in LDAP.
+    pub ldap_address: Option<String>,
+    /// H4 (and H5): a domain with a domain-bound certificate in LDAP.
+    pub ldap_domain: Option<String>,
+}
+
 /// The file as written.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -144,6 +164,8 @@ pub struct SutFile {
     pub windows: WindowsFile,
     #[serde(default)]
     pub harness: HarnessFile,
+    #[serde(default)]
+    pub hosting: Option<HostingFile>,
 }
 
 fn default_profile() -> String {
@@ -177,6 +199,17 @@ pub struct Windows {
     pub lookup_allowance: Duration,
 }
 
+/// `[hosting]`, checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hosting {
+    pub dns: SocketAddr,
+    pub ldap: Option<SocketAddr>,
+    pub dns_address: Option<String>,
+    pub dns_domain: Option<String>,
+    pub ldap_address: Option<String>,
+    pub ldap_domain: Option<String>,
+}
+
 /// The SUT, as the steps see it: doors, recipients, windows, claims.
 #[derive(Clone, Debug)]
 pub struct SutModel {
@@ -195,6 +228,8 @@ pub struct SutModel {
     pub harness_dns: SocketAddr,
     /// A human name for the report (`embedded reference SUT` or the file).
     pub label: String,
+    /// Where the SUT publishes its certificates (hosting cases), when declared.
+    pub hosting: Option<Hosting>,
 }
 
 impl SutModel {
@@ -319,8 +354,49 @@ impl SutFile {
                 return Err(field(n, "must be between 1 and 3600 seconds"));
             }
         }
+        let hosting = match &self.hosting {
+            None => None,
+            Some(h) => {
+                let named = |f: &str, v: &Option<String>, address: bool| {
+                    let Some(v) = v.as_deref().map(str::trim) else {
+                        return Ok(None);
+                    };
+                    let ok = if address {
+                        v.split_once('@')
+                            .is_some_and(|(l, d)| !l.is_empty() && !d.is_empty())
+                    } else {
+                        !v.is_empty() && !v.contains('@') && !v.contains(char::is_whitespace)
+                    };
+                    if ok {
+                        Ok(Some(v.to_string()))
+                    } else {
+                        Err(field(
+                            format!("hosting.{f}"),
+                            if address {
+                                "must be local@domain"
+                            } else {
+                                "must be a domain name"
+                            },
+                        ))
+                    }
+                };
+                Some(Hosting {
+                    dns: socket("hosting.dns", &h.dns)?,
+                    ldap: h
+                        .ldap
+                        .as_deref()
+                        .map(|v| socket("hosting.ldap", v))
+                        .transpose()?,
+                    dns_address: named("dns_address", &h.dns_address, true)?,
+                    dns_domain: named("dns_domain", &h.dns_domain, false)?,
+                    ldap_address: named("ldap_address", &h.ldap_address, true)?,
+                    ldap_domain: named("ldap_domain", &h.ldap_domain, false)?,
+                })
+            }
+        };
         let lo = "127.0.0.1:0";
         Ok(SutModel {
+            hosting,
             domain,
             profile: self.profile.clone(),
             claims: self.claims.clone(),
@@ -362,6 +438,34 @@ mod tests {
             .expect("checks");
         assert_eq!(m.domain, "sut.example.test");
         assert!(m.recipient("primary").is_some());
+    }
+
+    #[test]
+    fn hosting_is_read_and_checked() {
+        let m = SutFile::parse(EXAMPLE)
+            .unwrap()
+            .check(Path::new("/"), "example")
+            .unwrap();
+        let h = m.hosting.expect("[hosting] in the example");
+        assert_eq!(h.dns_address.as_deref(), Some("recipient@sut.example.test"));
+        assert!(h.ldap.is_some());
+        let bad = EXAMPLE.replace(
+            "dns_domain = \"sut.example.test\"",
+            "dns_domain = \"x@sut.example.test\"",
+        );
+        let e = SutFile::parse(&bad)
+            .unwrap()
+            .check(Path::new("/"), "x")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("hosting.dns_domain"), "{e}");
+        let bad = EXAMPLE.replace("dns = \"192.0.2.10:53\"", "dns = \"nowhere\"");
+        let e = SutFile::parse(&bad)
+            .unwrap()
+            .check(Path::new("/"), "x")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("hosting.dns"), "{e}");
     }
 
     #[test]

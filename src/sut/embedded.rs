@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::hisp::{Hisp, HispConfig, HispHandle};
 
 use super::SutError;
-use super::config::{Recipient, Retrieval, SutModel, Windows};
+use super::config::{Hosting, Recipient, Retrieval, SutModel, Windows};
 
 /// The embedded SUT's domain and its primary recipient.
 pub const DOMAIN: &str = "sut.direct.test";
@@ -76,6 +76,12 @@ trust_fetch_secs = 2
 processed_mdn_secs = 4
 dispatched_mdn_secs = 6
 
+[publish]
+dns = "127.0.0.1:0"
+ldap = "127.0.0.1:0"
+expired = ["pki:D1_invC", "pki:D1_invB"]
+weak = ["pki:sender_rsa1024"]
+
 [[domain]]
 name = "{DOMAIN}"
 signing = "pki:sut_domain"
@@ -94,6 +100,10 @@ password = "{PASSWORD}"
 [[address]]
 address = "untrusting@{DOMAIN}"
 incoming_anchors = ["pki:direct.test_ca_untrusted"]
+password = "{PASSWORD}"
+
+[[address]]
+address = "poptest@{DOMAIN}"
 password = "{PASSWORD}"
 
 [certificates]
@@ -138,6 +148,19 @@ pub async fn start(
         user: format!("{local}@{DOMAIN}"),
         password: Some(PASSWORD.to_string()),
     };
+    // The hosting cases look at the SUT's own publication (its [publish] DNS and LDAP).
+    let hosting = handle
+        .published
+        .as_ref()
+        .and_then(|p| p.dns)
+        .map(|dns| Hosting {
+            dns,
+            ldap: None,
+            dns_address: Some(format!("recipient@{DOMAIN}")),
+            dns_domain: Some(DOMAIN.to_string()),
+            ldap_address: Some(format!("recipient@{DOMAIN}")),
+            ldap_domain: Some(DOMAIN.to_string()),
+        });
     let model = SutModel {
         domain: DOMAIN.into(),
         profile: "ds-1.3".into(),
@@ -155,6 +178,8 @@ pub async fn start(
                 "untrusting".to_string(),
                 recipient("untrusting", "pki:sut_domain"),
             ),
+            // A mailbox of its own for the edge-pop3 cases (they delete what they deliver).
+            ("pop3".to_string(), recipient("poptest", "pki:sut_domain")),
         ]
         .into_iter()
         .collect(),
@@ -171,6 +196,7 @@ pub async fn start(
         windows: windows(),
         harness_backbone: peer,
         harness_dns: dns,
+        hosting,
         label: if faults.is_empty() {
             "embedded reference SUT".into()
         } else {

@@ -11,8 +11,9 @@ pub mod smtp;
 pub mod stimulus;
 pub mod submission;
 pub mod tap;
+pub mod tlsprobe;
 
-pub use config::{Recipient, Retrieval, SutConfigError, SutFile, SutModel, Windows};
+pub use config::{Hosting, Recipient, Retrieval, SutConfigError, SutFile, SutModel, Windows};
 
 /// Why the SUT or the harness around it could not be set up.
 #[derive(Debug, thiserror::Error)]

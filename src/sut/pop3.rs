@@ -1,11 +1,17 @@
-//! The harness's POP3 client for the SUT's edge retrieval door: USER/PASS, STAT, RETR each,
-//! QUIT; read-only (no DELE), every read bounded, the dialogue kept for the evidence.
+//! The harness's POP3 client for the SUT's edge retrieval door: a hand-driven [`Session`]
+//! (every command and response kept for the evidence, secrets masked, STLS on demand, every
+//! read bounded) for the edge-pop3 cases, and [`fetch`], which reads a whole mailbox
+//! read-only (no DELE) for the other areas.
 
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
+
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// The mailbox as read, with the dialogue (passwords masked).
 #[derive(Clone, Debug, Default)]
@@ -22,116 +28,446 @@ pub struct Pop3Error {
     pub transcript: String,
 }
 
-struct Client {
-    reader: BufReader<tokio::net::tcp::OwnedReadHalf>,
-    writer: tokio::net::tcp::OwnedWriteHalf,
-    timeout: Duration,
-    transcript: String,
+/// One status line: `+OK …` (ok) or `-ERR …`, and a SASL continuation (`+ …`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    pub ok: bool,
+    pub continuation: bool,
+    pub text: String,
 }
 
-impl Client {
-    async fn line(&mut self) -> Result<Vec<u8>, String> {
-        let mut l = Vec::new();
-        let n = tokio::time::timeout(self.timeout, self.reader.read_until(b'\n', &mut l))
+impl Status {
+    fn parse(line: &str) -> Status {
+        Status {
+            ok: line.starts_with("+OK"),
+            continuation: line == "+" || line.starts_with("+ "),
+            text: line.to_string(),
+        }
+    }
+}
+
+/// A POP3 session with the SUT.
+pub struct Session {
+    addr: SocketAddr,
+    io: Option<BufReader<Box<dyn Io>>>,
+    timeout: Duration,
+    pub transcript: String,
+    pub greeting: Status,
+    tls: bool,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("addr", &self.addr)
+            .field("tls", &self.tls)
+            .finish()
+    }
+}
+
+impl Session {
+    pub async fn connect(addr: SocketAddr, timeout: Duration) -> Result<Session, Pop3Error> {
+        let tcp = tokio::time::timeout(timeout, TcpStream::connect(addr))
             .await
-            .map_err(|_| format!("no answer within {:?}", self.timeout))?
-            .map_err(|e| format!("read: {e}"))?;
+            .map_err(|_| fail(addr, "connect timed out", ""))?
+            .map_err(|e| fail(addr, format!("connect: {e}"), ""))?;
+        let mut s = Session {
+            addr,
+            io: Some(BufReader::new(Box::new(tcp) as Box<dyn Io>)),
+            timeout,
+            transcript: format!("# connected to {addr}\n"),
+            greeting: Status::parse(""),
+            tls: false,
+        };
+        s.greeting = s.status().await?;
+        Ok(s)
+    }
+
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
+    fn err(&self, message: impl Into<String>) -> Pop3Error {
+        fail(self.addr, message, &self.transcript)
+    }
+
+    async fn line(&mut self) -> Result<Vec<u8>, Pop3Error> {
+        let timeout = self.timeout;
+        let io = self
+            .io
+            .as_mut()
+            .ok_or_else(|| fail(self.addr, "closed", ""))?;
+        let mut l = Vec::new();
+        let n = tokio::time::timeout(timeout, io.read_until(b'\n', &mut l))
+            .await
+            .map_err(|_| self.err(format!("no answer within {timeout:?}")))?
+            .map_err(|e| self.err(format!("read: {e}")))?;
         if n == 0 {
-            return Err("connection closed".into());
+            return Err(self.err("connection closed"));
         }
         Ok(l)
     }
 
-    async fn status(&mut self) -> Result<String, String> {
+    async fn status(&mut self) -> Result<Status, Pop3Error> {
         let l = String::from_utf8_lossy(&self.line().await?)
             .trim_end()
             .to_string();
         self.transcript.push_str(&format!("S: {l}\n"));
-        if l.starts_with("+OK") {
-            Ok(l)
-        } else {
-            Err(format!("server said {l:?}"))
+        Ok(Status::parse(&l))
+    }
+
+    /// Sends one line as is; `shown` is what the transcript records.
+    pub async fn send(&mut self, line: &str, shown: &str) -> Result<(), Pop3Error> {
+        self.transcript.push_str(&format!("C: {shown}\n"));
+        let timeout = self.timeout;
+        let io = self
+            .io
+            .as_mut()
+            .ok_or_else(|| fail(self.addr, "closed", ""))?;
+        let written = tokio::time::timeout(
+            timeout,
+            io.get_mut().write_all(format!("{line}\r\n").as_bytes()),
+        )
+        .await;
+        match written {
+            Err(_) => Err(self.err("write timed out")),
+            Ok(Err(e)) => Err(self.err(format!("write: {e}"))),
+            Ok(Ok(())) => Ok(()),
         }
     }
 
-    async fn command(&mut self, line: &str, shown: &str) -> Result<String, String> {
-        self.transcript.push_str(&format!("C: {shown}\n"));
-        tokio::time::timeout(
-            self.timeout,
-            self.writer.write_all(format!("{line}\r\n").as_bytes()),
-        )
-        .await
-        .map_err(|_| "write timed out".to_string())?
-        .map_err(|e| format!("write: {e}"))?;
+    /// One command and its status line.
+    pub async fn command(&mut self, line: &str, shown: &str) -> Result<Status, Pop3Error> {
+        self.send(line, shown).await?;
         self.status().await
     }
 
-    async fn multiline(&mut self) -> Result<Vec<u8>, String> {
+    /// The command's status, then (when +OK) the dot-terminated lines, un-stuffed.
+    pub async fn multiline(
+        &mut self,
+        line: &str,
+        shown: &str,
+    ) -> Result<(Status, Vec<u8>), Pop3Error> {
+        let st = self.command(line, shown).await?;
+        if !st.ok {
+            return Ok((st, Vec::new()));
+        }
         let mut body = Vec::new();
+        let mut lines = 0usize;
         loop {
             let l = self.line().await?;
             if l == b".\r\n" || l == b".\n" {
-                return Ok(body);
+                break;
             }
+            lines += 1;
             let l = l.strip_prefix(b".").unwrap_or(&l);
             body.extend_from_slice(l);
         }
+        if lines <= 20 && body.len() < 2000 {
+            for l in String::from_utf8_lossy(&body).lines() {
+                self.transcript.push_str(&format!("S: {l}\n"));
+            }
+        } else {
+            self.transcript
+                .push_str(&format!("S: <{lines} lines, {} octets>\n", body.len()));
+        }
+        self.transcript.push_str("S: .\n");
+        Ok((st, body))
+    }
+
+    /// STLS, then the handshake verifying the server as `name`.
+    pub async fn stls(
+        &mut self,
+        connector: &tokio_rustls::TlsConnector,
+        name: &str,
+    ) -> Result<Status, Pop3Error> {
+        let st = self.command("STLS", "STLS").await?;
+        if !st.ok {
+            return Ok(st);
+        }
+        let plain = self
+            .io
+            .take()
+            .ok_or_else(|| self.err("session closed"))?
+            .into_inner();
+        let server = rustls::pki_types::ServerName::try_from(name.to_string())
+            .map_err(|e| self.err(format!("TLS name {name}: {e}")))?;
+        let tls = tokio::time::timeout(self.timeout, connector.connect(server, plain))
+            .await
+            .map_err(|_| self.err("TLS handshake timed out"))?
+            .map_err(|e| self.err(format!("TLS handshake: {e}")))?;
+        let (_, conn) = tls.get_ref();
+        let version = conn
+            .protocol_version()
+            .map(|v| format!("{v:?}"))
+            .unwrap_or_default();
+        let suite = conn
+            .negotiated_cipher_suite()
+            .map(|s| format!("{:?}", s.suite()))
+            .unwrap_or_default();
+        self.transcript
+            .push_str(&format!("# TLS established ({version}, {suite})\n"));
+        self.io = Some(BufReader::new(Box::new(tls) as Box<dyn Io>));
+        self.tls = true;
+        Ok(st)
+    }
+
+    /// STLS, then a hand-built ClientHello (see [`super::tlsprobe`]) instead of a real
+    /// handshake; the session is unusable afterwards. `None` when STLS was refused.
+    pub async fn stls_probe(
+        &mut self,
+        probe: &super::tlsprobe::Probe,
+        name: &str,
+    ) -> Result<Option<super::tlsprobe::Answer>, Pop3Error> {
+        let st = self.command("STLS", "STLS").await?;
+        if !st.ok {
+            return Ok(None);
+        }
+        let mut plain = self
+            .io
+            .take()
+            .ok_or_else(|| self.err("session closed"))?
+            .into_inner();
+        let answer = super::tlsprobe::probe(&mut plain, probe, name, self.timeout).await;
+        self.transcript.push_str(&format!(
+            "# ClientHello: {} (suites {:04X?}) -> {answer:?}\n",
+            probe.label, probe.suites
+        ));
+        Ok(Some(answer))
+    }
+
+    /// CAPA's list (empty when refused).
+    pub async fn capa(&mut self) -> Result<Vec<String>, Pop3Error> {
+        let (st, body) = self.multiline("CAPA", "CAPA").await?;
+        if !st.ok {
+            return Ok(Vec::new());
+        }
+        Ok(String::from_utf8_lossy(&body)
+            .lines()
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect())
+    }
+
+    /// USER then PASS (the password masked in the transcript); the PASS (or refused USER)
+    /// status.
+    pub async fn login(&mut self, user: &str, password: &str) -> Result<Status, Pop3Error> {
+        let st = self
+            .command(&format!("USER {user}"), &format!("USER {user}"))
+            .await?;
+        if !st.ok {
+            return Ok(st);
+        }
+        self.command(&format!("PASS {password}"), "PASS ********")
+            .await
+    }
+
+    /// Closes without a word (the server keeps the deletions pending: no UPDATE state).
+    pub fn drop_connection(&mut self) {
+        self.transcript.push_str("# connection dropped\n");
+        self.io = None;
     }
 }
 
-/// Reads every message of `user`'s mailbox.
+fn fail(addr: SocketAddr, message: impl Into<String>, transcript: &str) -> Pop3Error {
+    Pop3Error {
+        addr,
+        message: message.into(),
+        transcript: transcript.to_string(),
+    }
+}
+
+/// The connector that trusts the reference PKI's anchor (the harness trust anchor), built
+/// once.
+pub fn harness_connector() -> Option<tokio_rustls::TlsConnector> {
+    static CONNECTOR: OnceLock<Option<tokio_rustls::TlsConnector>> = OnceLock::new();
+    CONNECTOR
+        .get_or_init(|| {
+            crate::trust::fetch::install_crypto_provider();
+            let pki = crate::pki::ReferencePki::load_default().ok()?;
+            let root = pki.anchor()?.certificate_der.clone();
+            crate::hisp::tls::connector(&[root]).ok()
+        })
+        .clone()
+}
+
+/// Reads every message of `user`'s mailbox. When the server accepts STLS, the session is
+/// secured first (verified against the harness anchor, the name being the user's domain);
+/// a server whose certificate the harness cannot verify is read in clear on a new
+/// connection.
 pub async fn fetch(
     addr: SocketAddr,
     user: &str,
     password: &str,
     timeout: Duration,
 ) -> Result<Mailbox, Pop3Error> {
-    let fail = |message: String, transcript: String| Pop3Error {
-        addr,
-        message,
-        transcript,
+    let s = secured(addr, user, timeout).await?;
+    read_all(s, user, password).await
+}
+
+/// A session secured by STLS when the server accepts it, else a fresh one in clear.
+async fn secured(addr: SocketAddr, user: &str, timeout: Duration) -> Result<Session, Pop3Error> {
+    let name = user.rsplit_once('@').map(|(_, d)| d).unwrap_or("localhost");
+    let mut s = Session::connect(addr, timeout).await?;
+    let Some(connector) = harness_connector() else {
+        return Ok(s);
     };
-    let tcp = tokio::time::timeout(timeout, TcpStream::connect(addr))
-        .await
-        .map_err(|_| fail("connect timed out".into(), String::new()))?
-        .map_err(|e| fail(format!("connect: {e}"), String::new()))?;
-    let (r, w) = tcp.into_split();
-    let mut c = Client {
-        reader: BufReader::new(r),
-        writer: w,
-        timeout,
-        transcript: String::new(),
-    };
-    let result = async {
-        c.status().await?;
-        c.command(&format!("USER {user}"), &format!("USER {user}"))
-            .await?;
-        c.command(&format!("PASS {password}"), "PASS ********")
-            .await?;
-        let stat = c.command("STAT", "STAT").await?;
-        let n: usize = stat
-            .split_whitespace()
-            .nth(1)
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| format!("unreadable STAT answer {stat:?}"))?;
-        let mut messages = Vec::new();
-        for i in 1..=n {
-            c.command(&format!("RETR {i}"), &format!("RETR {i}"))
-                .await?;
-            let m = c.multiline().await?;
-            c.transcript
-                .push_str(&format!("S: <{} octets>\nS: .\n", m.len()));
-            messages.push(m);
+    // STLS straight away (one round trip fewer than CAPA first: retrieval polls); a server
+    // without it answers -ERR and the session goes on in clear.
+    match s.stls(&connector, name).await {
+        Ok(_) => Ok(s),
+        Err(_) => {
+            let note = format!("{}# STLS failed: reading in clear\n", s.transcript);
+            let mut s = Session::connect(addr, timeout).await?;
+            s.transcript = format!("{note}{}", s.transcript);
+            Ok(s)
         }
-        let _ = c.command("QUIT", "QUIT").await;
-        Ok::<_, String>(messages)
     }
-    .await;
-    match result {
-        Ok(messages) => Ok(Mailbox {
-            messages,
-            transcript: c.transcript,
-        }),
-        Err(e) => Err(fail(e, c.transcript)),
+}
+
+/// Message-ID of each message already looked at, by server, user and UIDL: a poll reads
+/// the headers of new messages only. A server whose UIDLs change between sessions only
+/// costs more reads.
+type SeenIds = std::collections::HashMap<(SocketAddr, String, String), Option<String>>;
+
+fn seen() -> &'static std::sync::Mutex<SeenIds> {
+    static SEEN: OnceLock<std::sync::Mutex<SeenIds>> = OnceLock::new();
+    SEEN.get_or_init(Default::default)
+}
+
+/// The Message-ID field of a header block, unfolded and trimmed.
+fn header_message_id(head: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(head);
+    let mut lines = text.split("\r\n").flat_map(|l| l.split('\n')).peekable();
+    while let Some(line) = lines.next() {
+        if line.is_empty() {
+            break;
+        }
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        if name.trim().eq_ignore_ascii_case("message-id") {
+            let mut v = value.trim().to_string();
+            while let Some(next) = lines.peek().filter(|n| n.starts_with([' ', '\t'])) {
+                v.push_str(next.trim());
+                lines.next();
+            }
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// Finds the first message whose Message-ID is `wanted` (compared by `same`) without
+/// reading the whole mailbox: UIDL, then `TOP n 0` of the messages not seen before, then
+/// RETR of the match only. A server without UIDL or TOP is read whole.
+pub async fn find(
+    addr: SocketAddr,
+    user: &str,
+    password: &str,
+    timeout: Duration,
+    same: impl Fn(&str) -> bool,
+) -> Result<(Option<Vec<u8>>, String), Pop3Error> {
+    let mut s = secured(addr, user, timeout).await?;
+    let st = s.login(user, password).await?;
+    if !st.ok {
+        return Err(s.err(format!("server said {:?}", st.text)));
+    }
+    let (st, listing) = s.multiline("UIDL", "UIDL").await?;
+    if !st.ok {
+        let _ = s.command("QUIT", "QUIT").await;
+        let all = fetch(addr, user, password, timeout).await?;
+        let parser = mail_parser::MessageParser::default();
+        let hit = all.messages.into_iter().find(|m| {
+            parser
+                .parse(m)
+                .and_then(|p| p.message_id().map(|x| same(x)))
+                .unwrap_or(false)
+        });
+        return Ok((hit, all.transcript));
+    }
+    let entries: Vec<(usize, String)> = String::from_utf8_lossy(&listing)
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            Some((f.next()?.parse().ok()?, f.next()?.to_string()))
+        })
+        .collect();
+    let mut found = None;
+    for (n, uid) in entries {
+        let key = (addr, user.to_string(), uid);
+        let known = seen()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        let id = match known {
+            Some(id) => id,
+            None => {
+                let (st, head) = s.multiline(&format!("TOP {n} 0"), &format!("TOP {n} 0")).await?;
+                if !st.ok {
+                    return Err(s.err(format!("TOP {n} 0: {:?}", st.text)));
+                }
+                let id = header_message_id(&head);
+                seen()
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(key, id.clone());
+                id
+            }
+        };
+        if id.as_deref().is_some_and(&same) {
+            let (st, m) = s.multiline(&format!("RETR {n}"), &format!("RETR {n}")).await?;
+            if !st.ok {
+                return Err(s.err(format!("RETR {n}: {:?}", st.text)));
+            }
+            found = Some(m);
+            break;
+        }
+    }
+    let _ = s.command("QUIT", "QUIT").await;
+    Ok((found, s.transcript))
+}
+
+async fn read_all(mut s: Session, user: &str, password: &str) -> Result<Mailbox, Pop3Error> {
+    let st = s.login(user, password).await?;
+    if !st.ok {
+        return Err(s.err(format!("server said {:?}", st.text)));
+    }
+    let stat = s.command("STAT", "STAT").await?;
+    let n: usize = stat
+        .text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .filter(|_| stat.ok)
+        .ok_or_else(|| s.err(format!("unreadable STAT answer {:?}", stat.text)))?;
+    let mut messages = Vec::new();
+    for i in 1..=n {
+        let (st, m) = s
+            .multiline(&format!("RETR {i}"), &format!("RETR {i}"))
+            .await?;
+        if !st.ok {
+            return Err(s.err(format!("RETR {i}: {:?}", st.text)));
+        }
+        messages.push(m);
+    }
+    let _ = s.command("QUIT", "QUIT").await;
+    Ok(Mailbox {
+        messages,
+        transcript: s.transcript,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::header_message_id;
+
+    #[test]
+    fn message_id_is_read_from_the_header_only() {
+        let head = b"From: a@b\r\nMessage-ID:\r\n <x@y>\r\nSubject: s\r\n\r\nMessage-ID: <body@z>\r\n";
+        assert_eq!(header_message_id(head).as_deref(), Some("<x@y>"));
+        assert_eq!(header_message_id(b"Subject: s\r\n\r\nMessage-ID: <b@z>\r\n"), None);
+        assert_eq!(header_message_id(b"message-id: <l@m>\n\n").as_deref(), Some("<l@m>"));
     }
 }

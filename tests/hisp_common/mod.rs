@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use direct_conformance::hisp::{HispConfig, Settings};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 pub fn certs() -> PathBuf {
@@ -317,65 +317,46 @@ pub fn swaks(
         .unwrap_or_else(|e| panic!("cannot run swaks (is it installed?): {e}"))
 }
 
-/// Reads every message of a POP3 mailbox (USER/PASS, STAT, RETR each, QUIT).
+/// Reads every message of a POP3 mailbox (STLS when offered, USER/PASS, STAT, RETR each,
+/// QUIT), deleting each when `dele`.
 pub async fn pop3_fetch(addr: SocketAddr, user: &str, pass: &str, dele: bool) -> Vec<Vec<u8>> {
-    let tcp = TcpStream::connect(addr).await.expect("pop3 connect");
-    let (r, mut w) = tcp.into_split();
-    let mut r = BufReader::new(r);
-    let mut line = String::new();
-    async fn ok(r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>, line: &mut String) -> String {
-        line.clear();
-        tokio::time::timeout(Duration::from_secs(10), r.read_line(line))
-            .await
-            .expect("pop3 reply in time")
-            .expect("pop3 read");
-        assert!(line.starts_with("+OK"), "POP3 said {line:?}");
-        line.clone()
+    use direct_conformance::sut::pop3::{Session, harness_connector};
+    let mut s = Session::connect(addr, Duration::from_secs(10))
+        .await
+        .expect("pop3 connect");
+    let caps = s.capa().await.expect("CAPA");
+    if caps.iter().any(|c| c == "STLS") {
+        let c = harness_connector().expect("harness anchor");
+        let st = s.stls(&c, "localhost").await.expect("STLS");
+        assert!(st.ok, "{}", s.transcript);
     }
-    ok(&mut r, &mut line).await;
-    w.write_all(format!("USER {user}\r\n").as_bytes())
-        .await
-        .unwrap();
-    ok(&mut r, &mut line).await;
-    w.write_all(format!("PASS {pass}\r\n").as_bytes())
-        .await
-        .unwrap();
-    ok(&mut r, &mut line).await;
-    w.write_all(b"STAT\r\n").await.unwrap();
-    let stat = ok(&mut r, &mut line).await;
+    let st = s.login(user, pass).await.expect("login");
+    assert!(st.ok, "{}", s.transcript);
+    let stat = s.command("STAT", "STAT").await.expect("STAT");
     let n: usize = stat
+        .text
         .split_whitespace()
         .nth(1)
         .and_then(|v| v.parse().ok())
         .unwrap();
     let mut out = Vec::new();
     for i in 1..=n {
-        w.write_all(format!("RETR {i}\r\n").as_bytes())
+        let (st, m) = s
+            .multiline(&format!("RETR {i}"), &format!("RETR {i}"))
             .await
-            .unwrap();
-        ok(&mut r, &mut line).await;
-        let mut msg = Vec::new();
-        loop {
-            let mut l = Vec::new();
-            r.read_until(b'\n', &mut l).await.unwrap();
-            if l == b".\r\n" || l.is_empty() {
-                break;
-            }
-            let l = l.strip_prefix(b".").map(<[u8]>::to_vec).unwrap_or(l);
-            msg.extend_from_slice(&l);
-        }
-        out.push(msg);
+            .expect("RETR");
+        assert!(st.ok, "{}", s.transcript);
+        out.push(m);
         if dele {
-            w.write_all(format!("DELE {i}\r\n").as_bytes())
+            let st = s
+                .command(&format!("DELE {i}"), &format!("DELE {i}"))
                 .await
-                .unwrap();
-            ok(&mut r, &mut line).await;
+                .expect("DELE");
+            assert!(st.ok, "{}", s.transcript);
         }
     }
-    w.write_all(b"QUIT\r\n").await.unwrap();
-    ok(&mut r, &mut line).await;
-    let mut rest = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(2), r.read_to_end(&mut rest)).await;
+    let st = s.command("QUIT", "QUIT").await.expect("QUIT");
+    assert!(st.ok, "{}", s.transcript);
     out
 }
 
