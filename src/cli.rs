@@ -191,7 +191,12 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         features: args.features.clone(),
         progress: std::io::stderr().is_terminal(),
     };
-    let runtime = tokio::runtime::Runtime::new()?;
+    // More workers than cores: the harness, the peer and the embedded SUT share this runtime,
+    // and one worker busy with a signature must not starve every other door on 2 cores.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(8)
+        .enable_all()
+        .build()?;
     let mut report = match runtime.block_on(crate::steps::runner::run(opts)) {
         Ok(r) => r,
         Err(e) => {

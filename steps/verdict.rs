@@ -29,19 +29,12 @@ async fn retrieve(w: &DirectWorld, role: &str, id: &str) -> Result<(Vec<Vec<u8>>
         .ok_or_else(|| format!("no recipients.{role}"))?;
     let (all, transcript) = match &ctx.sut.retrieval {
         Some(Retrieval::Pop3(addr)) => {
-            // Headers of new messages only, then the match: a poll stays cheap however full
-            // the shared mailbox gets.
+            // New messages only (fetch remembers what earlier polls read).
             let password = r.password.clone().unwrap_or_default();
-            let (m, transcript) = pop3::find(
-                *addr,
-                &r.user,
-                &password,
-                Duration::from_secs(10),
-                |x| same_id(x, id),
-            )
-            .await
-            .map_err(|e| format!("{e}\n{}", e.transcript))?;
-            (m.into_iter().collect::<Vec<_>>(), transcript)
+            let m = pop3::fetch(*addr, &r.user, &password, Duration::from_secs(10))
+                .await
+                .map_err(|e| format!("{e}\n{}", e.transcript))?;
+            (m.messages, m.transcript)
         }
         Some(Retrieval::Maildir(root)) => (
             read_maildir(root, &r.address),

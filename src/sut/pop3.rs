@@ -124,10 +124,12 @@ impl Session {
             .io
             .as_mut()
             .ok_or_else(|| fail(self.addr, "closed", ""))?;
-        let written = tokio::time::timeout(
-            timeout,
-            io.get_mut().write_all(format!("{line}\r\n").as_bytes()),
-        )
+        // A TLS stream may keep the records until flushed.
+        let w = io.get_mut();
+        let written = tokio::time::timeout(timeout, async {
+            w.write_all(format!("{line}\r\n").as_bytes()).await?;
+            w.flush().await
+        })
         .await;
         match written {
             Err(_) => Err(self.err("write timed out")),
@@ -302,7 +304,7 @@ pub async fn fetch(
     timeout: Duration,
 ) -> Result<Mailbox, Pop3Error> {
     let s = secured(addr, user, timeout).await?;
-    read_all(s, user, password).await
+    read_incremental(s, addr, user, password).await
 }
 
 /// A session secured by STLS when the server accepts it, else a fresh one in clear.
@@ -325,115 +327,80 @@ async fn secured(addr: SocketAddr, user: &str, timeout: Duration) -> Result<Sess
     }
 }
 
-/// Message-ID of each message already looked at, by server, user and UIDL: a poll reads
-/// the headers of new messages only. A server whose UIDLs change between sessions only
-/// costs more reads.
-type SeenIds = std::collections::HashMap<(SocketAddr, String, String), Option<String>>;
+/// Messages already read, by server, user and UIDL: a poll RETRs new messages only, so
+/// polling stays cheap however full a shared mailbox gets. A server whose UIDLs change
+/// between sessions only costs more reads.
+type Seen = std::collections::HashMap<(SocketAddr, String, String), Vec<u8>>;
 
-fn seen() -> &'static std::sync::Mutex<SeenIds> {
-    static SEEN: OnceLock<std::sync::Mutex<SeenIds>> = OnceLock::new();
+fn seen() -> &'static std::sync::Mutex<Seen> {
+    static SEEN: OnceLock<std::sync::Mutex<Seen>> = OnceLock::new();
     SEEN.get_or_init(Default::default)
 }
 
-/// The Message-ID field of a header block, unfolded and trimmed.
-fn header_message_id(head: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(head);
-    let mut lines = text.split("\r\n").flat_map(|l| l.split('\n')).peekable();
-    while let Some(line) = lines.next() {
-        if line.is_empty() {
-            break;
-        }
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        if name.trim().eq_ignore_ascii_case("message-id") {
-            let mut v = value.trim().to_string();
-            while let Some(next) = lines.peek().filter(|n| n.starts_with([' ', '\t'])) {
-                v.push_str(next.trim());
-                lines.next();
-            }
-            return Some(v);
-        }
-    }
-    None
-}
-
-/// Finds the first message whose Message-ID is `wanted` (compared by `same`) without
-/// reading the whole mailbox: UIDL, then `TOP n 0` of the messages not seen before, then
-/// RETR of the match only. A server without UIDL or TOP is read whole.
-pub async fn find(
+/// Reads the mailbox through UIDL, taking the messages read before from the cache; a
+/// server without UIDL is read whole.
+async fn read_incremental(
+    mut s: Session,
     addr: SocketAddr,
     user: &str,
     password: &str,
-    timeout: Duration,
-    same: impl Fn(&str) -> bool,
-) -> Result<(Option<Vec<u8>>, String), Pop3Error> {
-    let mut s = secured(addr, user, timeout).await?;
+) -> Result<Mailbox, Pop3Error> {
     let st = s.login(user, password).await?;
     if !st.ok {
         return Err(s.err(format!("server said {:?}", st.text)));
     }
     let (st, listing) = s.multiline("UIDL", "UIDL").await?;
     if !st.ok {
-        let _ = s.command("QUIT", "QUIT").await;
-        let all = fetch(addr, user, password, timeout).await?;
-        let parser = mail_parser::MessageParser::default();
-        let hit = all.messages.into_iter().find(|m| {
-            parser
-                .parse(m)
-                .and_then(|p| p.message_id().map(|x| same(x)))
-                .unwrap_or(false)
-        });
-        return Ok((hit, all.transcript));
+        return read_listed(s).await;
     }
-    let entries: Vec<(usize, String)> = String::from_utf8_lossy(&listing)
-        .lines()
-        .filter_map(|l| {
-            let mut f = l.split_whitespace();
-            Some((f.next()?.parse().ok()?, f.next()?.to_string()))
-        })
-        .collect();
-    let mut found = None;
-    for (n, uid) in entries {
-        let key = (addr, user.to_string(), uid);
+    let mut messages = Vec::new();
+    let mut cached = 0usize;
+    for line in String::from_utf8_lossy(&listing).lines() {
+        let mut f = line.split_whitespace();
+        let (Some(n), Some(uid)) = (f.next(), f.next()) else {
+            return Err(s.err(format!("unreadable UIDL line {line:?}")));
+        };
+        let key = (addr, user.to_string(), uid.to_string());
         let known = seen()
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&key)
             .cloned();
-        let id = match known {
-            Some(id) => id,
+        let m = match known {
+            Some(m) => {
+                cached += 1;
+                m
+            }
             None => {
-                let (st, head) = s.multiline(&format!("TOP {n} 0"), &format!("TOP {n} 0")).await?;
+                let (st, m) = s
+                    .multiline(&format!("RETR {n}"), &format!("RETR {n}"))
+                    .await?;
                 if !st.ok {
-                    return Err(s.err(format!("TOP {n} 0: {:?}", st.text)));
+                    return Err(s.err(format!("RETR {n}: {:?}", st.text)));
                 }
-                let id = header_message_id(&head);
                 seen()
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .insert(key, id.clone());
-                id
+                    .insert(key, m.clone());
+                m
             }
         };
-        if id.as_deref().is_some_and(&same) {
-            let (st, m) = s.multiline(&format!("RETR {n}"), &format!("RETR {n}")).await?;
-            if !st.ok {
-                return Err(s.err(format!("RETR {n}: {:?}", st.text)));
-            }
-            found = Some(m);
-            break;
-        }
+        messages.push(m);
+    }
+    if cached > 0 {
+        s.transcript.push_str(&format!(
+            "# {cached} message(s) read by an earlier poll not read again\n"
+        ));
     }
     let _ = s.command("QUIT", "QUIT").await;
-    Ok((found, s.transcript))
+    Ok(Mailbox {
+        messages,
+        transcript: s.transcript,
+    })
 }
 
-async fn read_all(mut s: Session, user: &str, password: &str) -> Result<Mailbox, Pop3Error> {
-    let st = s.login(user, password).await?;
-    if !st.ok {
-        return Err(s.err(format!("server said {:?}", st.text)));
-    }
+/// Reads every message of a logged-in session by STAT and RETR.
+async fn read_listed(mut s: Session) -> Result<Mailbox, Pop3Error> {
     let stat = s.command("STAT", "STAT").await?;
     let n: usize = stat
         .text
@@ -457,17 +424,4 @@ async fn read_all(mut s: Session, user: &str, password: &str) -> Result<Mailbox,
         messages,
         transcript: s.transcript,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::header_message_id;
-
-    #[test]
-    fn message_id_is_read_from_the_header_only() {
-        let head = b"From: a@b\r\nMessage-ID:\r\n <x@y>\r\nSubject: s\r\n\r\nMessage-ID: <body@z>\r\n";
-        assert_eq!(header_message_id(head).as_deref(), Some("<x@y>"));
-        assert_eq!(header_message_id(b"Subject: s\r\n\r\nMessage-ID: <b@z>\r\n"), None);
-        assert_eq!(header_message_id(b"message-id: <l@m>\n\n").as_deref(), Some("<l@m>"));
-    }
 }
