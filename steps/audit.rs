@@ -118,7 +118,12 @@ fn role_address(w: &DirectWorld, role: &str) -> Result<String, String> {
 
 #[given("the audit case starts")]
 fn audit_start(w: &mut DirectWorld) {
-    started(w);
+    let t = started(w);
+    let text = format!(
+        "events count for this scenario from {} (less a {SKEW:?} clock skew)",
+        direct_conformance::audit::event::rfc3339(t)
+    );
+    w.record("note", "audit time window", text);
 }
 
 #[then(
