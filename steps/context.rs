@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use direct_conformance::env::{EventLog, Fixture};
 use direct_conformance::hisp::HispHandle;
 use direct_conformance::pki::ReferencePki;
 use direct_conformance::report::Evidence;
@@ -24,6 +25,10 @@ pub struct RunContext {
     pub tap: Arc<Tap>,
     /// Set by the after-hook, read by the report.
     pub evidence: Mutex<HashMap<ScenarioKey, Vec<Evidence>>>,
+    /// The mock DNS/LDAP/HTTP world's log of every query, and the fixture it serves (the
+    /// discovery cases' evidence and ordering checks).
+    pub world_log: EventLog,
+    pub fixture: Option<Arc<Fixture>>,
     /// Unique per scenario within the run (and the run has its own nonce).
     counter: AtomicUsize,
     nonce: String,
@@ -60,9 +65,18 @@ impl RunContext {
             peer,
             tap,
             evidence: Mutex::new(HashMap::new()),
+            world_log: EventLog::default(),
+            fixture: None,
             counter: AtomicUsize::new(0),
             nonce,
         }
+    }
+
+    /// The mock world the run started: its event log and fixture.
+    pub fn with_world(mut self, log: EventLog, fixture: Arc<Fixture>) -> Self {
+        self.world_log = log;
+        self.fixture = Some(fixture);
+        self
     }
 
     /// Installs the run's context; a second run in one process is refused.

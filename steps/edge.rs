@@ -61,12 +61,32 @@ async fn connect(w: &mut DirectWorld) -> Result<(), String> {
 
 #[when(regex = r"^the SUT's edge user submits a message to ([\w.+-]+@[\w.-]+)$")]
 async fn submit(w: &mut DirectWorld, to: String) -> Result<(), String> {
+    submit_about(w, "direct-conformance edge submission", &to).await
+}
+
+/// As `submit`, with the case tag in the Subject (discovery cases: TEST-CATALOGUE §a.5).
+#[when(regex = r#"^the SUT's edge user submits a message about "([^"]+)" to ([\w.+-]+@[\w.-]+)$"#)]
+async fn submit_tagged(w: &mut DirectWorld, tag: String, to: String) -> Result<(), String> {
+    submit_about(w, &format!("direct-conformance {tag}"), &to).await
+}
+
+/// E submits a plain message with a fresh Message-ID and `subject` to `to` through the SUT's
+/// submission door (STARTTLS, AUTH PLAIN); `w.sent` then names it.
+pub async fn submit_about(w: &mut DirectWorld, subject: &str, to: &str) -> Result<(), String> {
+    let to = to.to_string();
+    w.submission = None;
     connect(w).await?;
     secure(w).await?;
     let (user, password) = credentials(w)?;
-    let id = format!("<{}@edge.sut.direct.test>", w.correlation_id);
+    // Unique per submission (a case may submit more than once, D16).
+    let n = w.evidence.iter().filter(|e| e.kind == "message").count();
+    let id = if n == 0 {
+        format!("<{}@edge.sut.direct.test>", w.correlation_id)
+    } else {
+        format!("<{}.{n}@edge.sut.direct.test>", w.correlation_id)
+    };
     let message = format!(
-        "From: {user}\r\nTo: {to}\r\nSubject: direct-conformance edge submission\r\nDate: {date}\r\nMessage-ID: {id}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nA message submitted by the harness as the SUT's edge user.\r\n",
+        "From: {user}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: {id}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nA message submitted by the harness as the SUT's edge user.\r\n",
         date = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc2822)
             .unwrap_or_default(),

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod collector;
 pub mod context;
+pub mod discovery;
 pub mod edge;
 pub mod runner;
 pub mod send;

@@ -29,6 +29,10 @@ pub const FEATURES: &[(&str, &str)] = &[
     ),
     ("mdn.feature", include_str!("../features/mdn.feature")),
     (
+        "discovery.feature",
+        include_str!("../features/discovery.feature"),
+    ),
+    (
         "edge-smtp.feature",
         include_str!("../features/edge-smtp.feature"),
     ),
@@ -195,32 +199,46 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
             "the harness backbone cannot listen on {tap_listen}: {e} (change [harness].backbone)"
         ))
     })?);
+    // The discovery cases' domains: the peer accepts any recipient there and keeps nothing
+    // (the tap has the bytes), so the SUT gets a 250 and sends no DSN into other scenarios.
+    let mut capture: Vec<String> = env
+        .fixture
+        .cases
+        .iter()
+        .filter(|c| c.id.starts_with('D'))
+        .filter_map(|c| c.address.rsplit_once('@'))
+        .map(|(_, d)| d.to_ascii_lowercase())
+        .collect();
+    capture.sort();
+    capture.dedup();
     let (model, embedded_handle, peer_handle) = match file_model {
         Some(m) => {
-            let p = peer::start(&peer_dir, peer_addr, &m.domain, m.backbone, &m.anchors)
-                .await
-                .map_err(cannot)?;
+            let p = peer::start(
+                &peer_dir, peer_addr, &m.domain, m.backbone, &m.anchors, &capture,
+            )
+            .await
+            .map_err(cannot)?;
             (m, None, p)
         }
         None => {
             let faults: Vec<String> = opts.fault.iter().cloned().collect();
-            let (mut m, h) = embedded::start(&sut_dir, tap.addr, env.dns, &faults)
+            let (mut m, h) = embedded::start(&sut_dir, tap.addr, env.dns, env.http, &faults)
                 .await
                 .map_err(cannot)?;
             m.harness_backbone = tap.addr;
-            let p = peer::start(&peer_dir, peer_addr, &m.domain, m.backbone, &m.anchors)
-                .await
-                .map_err(cannot)?;
+            let p = peer::start(
+                &peer_dir, peer_addr, &m.domain, m.backbone, &m.anchors, &capture,
+            )
+            .await
+            .map_err(cannot)?;
             (m, Some(h), p)
         }
     };
     let peer_handle = Arc::new(peer_handle);
-    let ctx = Arc::new(RunContext::new(
-        model.clone(),
-        pki,
-        peer_handle.clone(),
-        tap.clone(),
-    ));
+    let ctx = Arc::new(
+        RunContext::new(model.clone(), pki, peer_handle.clone(), tap.clone())
+            .with_world(env.log.clone(), env.fixture.clone()),
+    );
     RunContext::install(ctx.clone()).map_err(cannot)?;
 
     // Selection: --tags and --name drop scenarios; unclaimed features skip them (counted).

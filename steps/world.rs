@@ -46,6 +46,8 @@ pub struct DirectWorld {
     pub replies: Vec<(String, direct_conformance::sut::submission::Reply)>,
     /// Evidence recorded by the steps, in order.
     pub evidence: Vec<Evidence>,
+    /// The discovery case of a D scenario.
+    pub discovery: Option<super::discovery::DiscoveryCase>,
     /// What the edge user submitted and what the SUT then sent (trust-send area).
     pub tx: super::trust_send::TxState,
     /// What the audit cases expect to find (canary, digest, a batch of messages).
@@ -73,6 +75,7 @@ impl DirectWorld {
             submission: None,
             replies: Vec::new(),
             evidence: Vec::new(),
+            discovery: None,
             tx: Default::default(),
             au: Default::default(),
         }

@@ -356,46 +356,135 @@ async fn srv_weight_follows_the_random_number() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_fault_knob_breaks_its_case() {
     let w = world().await;
-    let knobs: [(&str, FaultKnobs, Option<&str>); 5] = [
+    let k = FaultKnobs::default;
+    let knobs: Vec<(&str, FaultKnobs, &[&str])> = vec![
         (
             "D1",
             FaultKnobs {
                 domain_bound_before_address_bound: true,
-                ..FaultKnobs::default()
+                ..k()
             },
-            Some("D2_valB"),
+            &["D2_valB"],
         ),
         (
             "D5",
             FaultKnobs {
                 fallback_to_domain_after_invalid: true,
-                ..FaultKnobs::default()
+                ..k()
             },
-            Some("D2_valB"),
+            &["D2_valB"],
         ),
         (
             "D14",
             FaultKnobs {
                 no_tcp_retry: true,
-                ..FaultKnobs::default()
+                ..k()
             },
-            None,
+            &[],
         ),
         (
             "D15",
             FaultKnobs {
                 ignore_srv_priority: true,
-                ..FaultKnobs::default()
+                ..k()
             },
-            None,
+            &[],
         ),
         (
             "D24",
             FaultKnobs {
                 no_ldap_failover: true,
-                ..FaultKnobs::default()
+                ..k()
             },
-            None,
+            &[],
+        ),
+        (
+            "D16",
+            FaultKnobs {
+                ignore_srv_weight: true,
+                ..k()
+            },
+            &["D16_valE"],
+        ),
+        (
+            "D17",
+            FaultKnobs {
+                ignore_crl: true,
+                ..k()
+            },
+            &["D17_invB", "D17_invC", "D17_valA"],
+        ),
+        (
+            "D34",
+            FaultKnobs {
+                ignore_crl: true,
+                ..k()
+            },
+            &["D34_invA"],
+        ),
+        (
+            "D18",
+            FaultKnobs {
+                no_aia_fetch: true,
+                ..k()
+            },
+            &[],
+        ),
+        (
+            "D33",
+            FaultKnobs {
+                no_aia_fetch: true,
+                ..k()
+            },
+            &[],
+        ),
+        (
+            "D27",
+            FaultKnobs {
+                local_part_up_to_dot: true,
+                ..k()
+            },
+            &[],
+        ),
+        (
+            "D28",
+            FaultKnobs {
+                case_sensitive_binding: true,
+                ..k()
+            },
+            &[],
+        ),
+        (
+            "D29",
+            FaultKnobs {
+                no_cname: true,
+                ..k()
+            },
+            &[],
+        ),
+        (
+            "D30",
+            FaultKnobs {
+                refuse_dual_san: true,
+                ..k()
+            },
+            &[],
+        ),
+        (
+            "D31",
+            FaultKnobs {
+                nxdomain_fails: true,
+                ..k()
+            },
+            &[],
+        ),
+        (
+            "D32",
+            FaultKnobs {
+                first_naming_context_only: true,
+                ..k()
+            },
+            &[],
         ),
     ];
     for (id, knob, broken) in knobs {

@@ -70,7 +70,8 @@ impl Discoverer {
             config.dns_server,
             &config.timeouts,
             config.faults.no_tcp_retry,
-        )?;
+        )?
+        .with_faults(config.faults.no_cname, config.faults.nxdomain_fails);
         Ok(Discoverer { config, dns })
     }
 
@@ -98,7 +99,7 @@ impl Discoverer {
             ..PathOptions::default()
         };
         let (reports, steps) = self
-            .blocking(move |f| {
+            .blocking(true, move |f| {
                 leaves
                     .iter()
                     .map(|leaf| {
@@ -115,6 +116,42 @@ impl Discoverer {
             })
             .await;
         (reports.unwrap_or_default(), steps)
+    }
+
+    /// One path validation with the caller's inputs (the reference HISP's trust decisions),
+    /// AIA and CRL fetches routed through the configured DNS server like discovery's own; a
+    /// task failure ends in a "not evaluated" report. Returns the network steps it made.
+    pub async fn validate_path(
+        &self,
+        leaf: Certificate,
+        intermediates: Vec<Certificate>,
+        anchors: Vec<crate::trust::TrustAnchor>,
+        crls: Vec<x509_cert::crl::CertificateList>,
+        at: OffsetDateTime,
+        options: PathOptions,
+    ) -> (crate::trust::PathReport, Vec<NetworkStep>) {
+        let aia = !self.config.faults.no_aia_fetch;
+        let (report, steps) = self
+            .blocking(aia, move |f| {
+                let input = PathInput {
+                    leaf: &leaf,
+                    intermediates: &intermediates,
+                    anchors: &anchors,
+                    crls: &crls,
+                    at,
+                };
+                validate_with(&input, &options, Some(f))
+            })
+            .await;
+        let report = report.unwrap_or_else(|| crate::trust::PathReport {
+            checks: vec![crate::trust::TrustCheck::new(
+                601,
+                crate::trust::Outcome::NotEvaluated("the HTTP client could not start".into()),
+                "path validation did not complete",
+            )],
+            ..crate::trust::PathReport::default()
+        });
+        (report, steps)
     }
 
     /// Discovers `address`, within `timeouts.total` overall: past it, discovery gives up with
@@ -222,7 +259,16 @@ impl Discoverer {
         addr: &DirectAddress,
         result: &mut DiscoveryResult,
     ) -> Result<Vec<Raw>, String> {
-        let names = if step == StepKind::DnsAddress {
+        let names = if step == StepKind::DnsAddress && self.config.faults.local_part_up_to_dot {
+            DirectAddress {
+                local: addr
+                    .local
+                    .as_deref()
+                    .map(|l| l.split('.').next().unwrap_or(l).to_string()),
+                domain: addr.domain.clone(),
+            }
+            .address_names()
+        } else if step == StepKind::DnsAddress {
             addr.address_names()
         } else {
             addr.domain_name().map(|n| vec![n])
@@ -274,7 +320,7 @@ impl Discoverer {
         };
         let u = url.clone();
         let (fetched, mut steps) = self
-            .blocking(move |f| {
+            .blocking(true, move |f| {
                 use crate::trust::fetch::Fetcher;
                 f.fetch(&u, FetchPurpose::CaIssuers)
             })
@@ -312,6 +358,10 @@ impl Discoverer {
             return Vec::new();
         };
         match self.dns.srv(&name, &mut result.steps).await {
+            Answer::Records(t) if self.config.faults.ignore_srv_weight => {
+                // Always the lowest running sum: the lightest target of each priority first.
+                order_targets(t, &Lightest, self.config.faults.ignore_srv_priority)
+            }
             Answer::Records(t) => order_targets(
                 t,
                 self.config.random.as_ref(),
@@ -361,12 +411,13 @@ impl Discoverer {
                 break;
             };
             let sa = SocketAddr::new(*ip, target.port);
-            match ldap::query(
+            match ldap::query_contexts(
                 &label,
                 sa,
                 &mail,
                 t.ldap_connect,
                 t.ldap_operation,
+                self.config.faults.first_naming_context_only,
                 &mut result.steps,
             )
             .await
@@ -399,8 +450,10 @@ impl Discoverer {
 
     /// Runs `f` with a routed HTTP fetcher on the blocking pool (the trust module's HTTP
     /// client is blocking); returns its value and the network steps it made.
+    /// `aia`: false under the `no-aia-fetch` knob (caIssuers fetches refused).
     async fn blocking<T: Send + 'static>(
         &self,
+        aia: bool,
         f: impl FnOnce(&RoutedFetcher) -> T + Send + 'static,
     ) -> (Option<T>, Vec<NetworkStep>) {
         let options = FetchOptions {
@@ -421,6 +474,7 @@ impl Discoverer {
                 dns,
                 runtime,
                 steps: Mutex::new(Vec::new()),
+                no_ca_issuers: !aia,
             };
             let v = f(&fetcher);
             (Some(v), fetcher.take_steps())
@@ -446,7 +500,9 @@ impl Discoverer {
             });
             let report = match parsed {
                 Ok(c) => {
-                    let verdict = match select::local_checks(&c, step, addr, at) {
+                    let verdict = match select::local_checks(&c, step, addr, at)
+                        .and_then(|()| select::fault_checks(&c, step, addr, &self.config.faults))
+                    {
                         Ok(()) => Verdict::Kept,
                         Err(d) => Verdict::Dropped(d),
                     };
@@ -489,8 +545,9 @@ impl Discoverer {
             strict_revocation: self.config.strict_revocation,
             ..PathOptions::default()
         };
+        let aia = !self.config.faults.no_aia_fetch;
         let (verdicts, steps) = self
-            .blocking(move |f| {
+            .blocking(aia, move |f| {
                 leaves
                     .iter()
                     .map(|leaf| {
@@ -508,9 +565,11 @@ impl Discoverer {
             .await;
         result.steps.extend(steps);
         let verdicts = verdicts.unwrap_or_default();
+        let ignore_crl = self.config.faults.ignore_crl;
         for (n, i) in to_path.iter().enumerate() {
             reports[*i].verdict = match verdicts.get(n) {
                 Some(Ok(())) => Verdict::Kept,
+                Some(Err(DropReason::Revoked(_))) if ignore_crl => Verdict::Kept,
                 Some(Err(d)) => Verdict::Dropped(d.clone()),
                 None => {
                     Verdict::Dropped(DropReason::Untrusted("path validation did not run".into()))
@@ -518,6 +577,16 @@ impl Discoverer {
             };
         }
         reports
+    }
+}
+
+/// The `ignore-srv-weight` knob's random source: always 0, so RFC 2782's running sum picks
+/// the first (zero-weight, then lightest) target.
+struct Lightest;
+
+impl super::config::SrvRandom for Lightest {
+    fn up_to(&self, _max: u32) -> u32 {
+        0
     }
 }
 

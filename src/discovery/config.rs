@@ -58,6 +58,24 @@ pub struct FaultKnobs {
     /// Give up LDAP at the first target that is unresolvable, refuses, times out or errs
     /// (breaks D10, D24, D25).
     pub no_ldap_failover: bool,
+    /// Within one priority, lightest weight first instead of RFC 2782 weighted choice (D16).
+    pub ignore_srv_weight: bool,
+    /// Keep certificates their issuer's CRL revokes (D17, D34).
+    pub ignore_crl: bool,
+    /// Fetch no AIA caIssuers (D18, D33).
+    pub no_aia_fetch: bool,
+    /// Cut a dotted local part at its first dot for the address-bound name (D27).
+    pub local_part_up_to_dot: bool,
+    /// Compare the certificate's rfc822Name / dNSName with the recipient's spelling exactly (D28).
+    pub case_sensitive_binding: bool,
+    /// Keep only answer records owned by the name asked: no CNAME following (D29).
+    pub no_cname: bool,
+    /// Drop a certificate carrying both an rfc822Name and a dNSName (D30).
+    pub refuse_dual_san: bool,
+    /// NXDOMAIN is an error that stops discovery (D31).
+    pub nxdomain_fails: bool,
+    /// Search only the first naming context of an LDAP server (D32).
+    pub first_naming_context_only: bool,
 }
 
 /// The random source of RFC 2782 weighted selection, injectable for tests.

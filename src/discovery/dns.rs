@@ -38,6 +38,10 @@ pub enum Answer<T> {
 pub struct Dns {
     resolver: TokioResolver,
     server: SocketAddr,
+    /// Fault knobs: keep only records owned by the name asked (no CNAME following), and
+    /// take NXDOMAIN as an error.
+    no_cname: bool,
+    nxdomain_fails: bool,
 }
 
 impl Dns {
@@ -68,7 +72,19 @@ impl Dns {
         opts.cache_size = 0;
         opts.preserve_intermediates = true;
         let resolver = builder.build().map_err(|e| ResolverError(e.to_string()))?;
-        Ok(Dns { resolver, server })
+        Ok(Dns {
+            resolver,
+            server,
+            no_cname: false,
+            nxdomain_fails: false,
+        })
+    }
+
+    /// Turns on the `no-cname` and `nxdomain-stops-discovery` fault knobs.
+    pub fn with_faults(mut self, no_cname: bool, nxdomain_fails: bool) -> Self {
+        self.no_cname = no_cname;
+        self.nxdomain_fails = nxdomain_fails;
+        self
     }
 
     async fn lookup(
@@ -86,6 +102,7 @@ impl Dns {
                     .answers()
                     .iter()
                     .filter(|r| r.record_type() == rtype)
+                    .filter(|r| !self.no_cname || r.name == *name)
                     .map(|r| r.data.clone())
                     .collect();
                 // DISC-06: say which alias led to the records.
@@ -110,6 +127,11 @@ impl Dns {
                 } else {
                     (Answer::Records(data), true, outcome)
                 }
+            }
+            Err(NetError::Dns(DnsError::NoRecordsFound(nr)))
+                if self.nxdomain_fails && nr.response_code == ResponseCode::NXDomain =>
+            {
+                (Answer::Failed, false, "NXDOMAIN (taken as an error)".into())
             }
             Err(NetError::Dns(DnsError::NoRecordsFound(nr))) => {
                 let what = if nr.response_code == ResponseCode::NXDomain {

@@ -21,6 +21,8 @@ pub struct RoutedFetcher {
     pub runtime: tokio::runtime::Handle,
     /// Name look-ups made for routing, and every fetch.
     pub steps: Mutex<Vec<NetworkStep>>,
+    /// The `no-aia-fetch` fault knob: AIA caIssuers fetches are refused without asking.
+    pub no_ca_issuers: bool,
 }
 
 /// `http://host[:port]/rest` split into (host, port, rest).
@@ -75,6 +77,19 @@ impl RoutedFetcher {
 
 impl Fetcher for RoutedFetcher {
     fn fetch(&self, url: &str, purpose: FetchPurpose) -> Fetched {
+        if self.no_ca_issuers && purpose == FetchPurpose::CaIssuers {
+            return Fetched {
+                record: FetchRecord {
+                    url: url.into(),
+                    purpose,
+                    status: None,
+                    bytes: 0,
+                    error: Some("AIA fetching is off (fault no-aia-fetch)".into()),
+                    duration_ms: 0,
+                },
+                body: None,
+            };
+        }
         let (routed, mut got) = match self.route(url) {
             Ok(routed) => {
                 let got = self.inner.fetch(&routed, purpose);
@@ -147,6 +162,7 @@ mod tests {
             dns,
             runtime: rt.handle().clone(),
             steps: Mutex::new(Vec::new()),
+            no_ca_issuers: false,
         };
         assert_eq!(
             f.route("http://PKI.direct.test:10080/a.crl"),

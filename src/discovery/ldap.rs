@@ -174,6 +174,19 @@ pub async fn query(
     op_timeout: Duration,
     steps: &mut Vec<NetworkStep>,
 ) -> ServerOutcome {
+    query_contexts(label, addr, mail, connect_timeout, op_timeout, false, steps).await
+}
+
+/// As [`query`]; `first_context_only` is the `first-naming-context-only` fault knob.
+pub async fn query_contexts(
+    label: &str,
+    addr: SocketAddr,
+    mail: &str,
+    connect_timeout: Duration,
+    op_timeout: Duration,
+    first_context_only: bool,
+    steps: &mut Vec<NetworkStep>,
+) -> ServerOutcome {
     let start = Instant::now();
     let settings = LdapConnSettings::new().set_conn_timeout(connect_timeout);
     let url = format!("ldap://{addr}");
@@ -215,21 +228,24 @@ pub async fn query(
         op_timeout,
         steps,
     };
-    let outcome = run(&mut s, mail).await;
+    let outcome = run(&mut s, mail, first_context_only).await;
     // Unbind briefly; the driver ends with the connection, or is stopped here.
     let _ = tokio::time::timeout(Duration::from_millis(200), s.ldap.unbind()).await;
     driver.abort();
     outcome
 }
 
-async fn run(s: &mut Session<'_>, mail: &str) -> ServerOutcome {
+async fn run(s: &mut Session<'_>, mail: &str, first_context_only: bool) -> ServerOutcome {
     if s.bind().await.is_err() {
         return ServerOutcome::Failed;
     }
-    let contexts = match s.naming_contexts().await {
+    let mut contexts = match s.naming_contexts().await {
         Ok(c) if !c.is_empty() => c,
         Ok(_) | Err(_) => return ServerOutcome::Failed,
     };
+    if first_context_only {
+        contexts.truncate(1);
+    }
     let filter = filter_for(mail);
     let mut found = Vec::new();
     let mut errors = 0;

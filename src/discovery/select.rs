@@ -30,6 +30,34 @@ pub fn local_checks(
     check_key_usage(cert)
 }
 
+/// The fault knobs' extra (wrong) checks: a case-sensitive comparison of the bound name with
+/// the recipient's spelling, and refusing a certificate with both SAN types.
+pub fn fault_checks(
+    cert: &Certificate,
+    step: StepKind,
+    address: &DirectAddress,
+    knobs: &super::config::FaultKnobs,
+) -> Result<(), DropReason> {
+    let names = cert::san(cert).unwrap_or_default();
+    let (mail, dns) = (cert::rfc822_names(&names), cert::dns_names(&names));
+    if knobs.refuse_dual_san && !mail.is_empty() && !dns.is_empty() {
+        return Err(DropReason::WrongBinding(
+            "both an rfc822Name and a dNSName (fault refuse-dual-san)".into(),
+        ));
+    }
+    if knobs.case_sensitive_binding {
+        let exact = (step.is_address_bound() && mail.contains(&address.text()))
+            || dns.contains(&address.domain);
+        if !exact {
+            return Err(DropReason::WrongBinding(format!(
+                "no name spelled exactly {} (fault case-sensitive-binding)",
+                address.text()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Address-bound steps accept a certificate bound to the address, or to its domain (a dNSName
 /// binds every address of the domain); domain-bound steps only a domain binding.
 fn check_binding(

@@ -222,6 +222,11 @@ pub struct HispConfig {
     /// any CRL distribution point is fetched.
     #[serde(default)]
     pub crls: Vec<String>,
+    /// Capture domains: the backbone accepts every recipient in them and keeps nothing after
+    /// its 250 (no decryption, no MDN, no DSN). The conformance harness's peer uses them for
+    /// the discovery case addresses, whose bytes the tap in front of it has already kept.
+    #[serde(default)]
+    pub capture_domains: Vec<String>,
 }
 
 fn default_profile() -> String {
@@ -417,6 +422,8 @@ pub struct Settings {
     pub static_routes: BTreeMap<String, SocketAddr>,
     pub smtp_port: u16,
     /// Discovery on: the `http_hosts` overrides (`host:port` → address).
+    /// `host:port` of AIA/CRL URLs → where to connect (`discovery.http_hosts`).
+    pub http_hosts: BTreeMap<String, SocketAddr>,
     pub discovery: Option<BTreeMap<String, SocketAddr>>,
     pub timeouts: TimeoutConfig,
     pub limits: LimitConfig,
@@ -427,9 +434,20 @@ pub struct Settings {
     pub certificates: BTreeMap<String, Vec<Certificate>>,
     pub crls: Vec<x509_cert::crl::CertificateList>,
     pub local_domains: Vec<LocalDomain>,
+    /// Lower-cased capture domains (see [`HispConfig::capture_domains`]).
+    pub capture_domains: Vec<String>,
 }
 
 impl Settings {
+    /// A recipient in a capture domain: accepted on the backbone and dropped after the 250.
+    pub fn is_capture(&self, address: &str) -> bool {
+        address.trim().rsplit_once('@').is_some_and(|(_, d)| {
+            self.capture_domains
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(d))
+        })
+    }
+
     /// The local address, compared case-insensitively (MSG-19).
     pub fn address(&self, address: &str) -> Option<&LocalAddress> {
         self.addresses
@@ -694,6 +712,14 @@ impl HispConfig {
                 socket(&format!("resolver.static.{k:?}"), v)?,
             );
         }
+        // Host overrides serve every HTTP fetch (trust decisions too), discovery on or off.
+        let mut http_hosts = BTreeMap::new();
+        for (k, v) in &self.discovery.http_hosts {
+            http_hosts.insert(
+                k.to_ascii_lowercase(),
+                socket(&format!("discovery.http_hosts.{k:?}"), v)?,
+            );
+        }
         let discovery = if self.discovery.enabled {
             if dns_server.is_none() {
                 return Err(field_err(
@@ -701,14 +727,7 @@ impl HispConfig {
                     "discovery needs resolver.server (the DNS server to ask)",
                 ));
             }
-            let mut hosts = BTreeMap::new();
-            for (k, v) in &self.discovery.http_hosts {
-                hosts.insert(
-                    k.to_ascii_lowercase(),
-                    socket(&format!("discovery.http_hosts.{k:?}"), v)?,
-                );
-            }
-            Some(hosts)
+            Some(http_hosts.clone())
         } else {
             None
         };
@@ -914,6 +933,7 @@ impl HispConfig {
             tls,
             tls_client_roots,
             dns_server,
+            http_hosts,
             static_routes,
             smtp_port: self.resolver.smtp_port.unwrap_or(25),
             discovery,
@@ -923,6 +943,11 @@ impl HispConfig {
             addresses,
             domain_credentials,
             certificates,
+            capture_domains: self
+                .capture_domains
+                .iter()
+                .map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase())
+                .collect(),
         })
     }
 }

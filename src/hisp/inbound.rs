@@ -12,7 +12,7 @@ use x509_cert::Certificate;
 use crate::audit::{AuditEvent, EventKind};
 use crate::mdn::{DispositionKind, Event as TrackerEvent, IgnoreReason, OriginalMessage};
 use crate::smime::{ContentCipher, DigestAlgorithm, OpenedMessage};
-use crate::trust::{Binding, Outcome, PathOptions, Role};
+use crate::trust::{Binding, Outcome, Role};
 
 use super::config::{Credential, LocalAddress, Profile};
 use super::smtp_server::{Envelope, Reply};
@@ -166,20 +166,16 @@ async fn check_trust(
     let faults = core.faults();
     let now = OffsetDateTime::now_utc();
     if !faults.on(Fault::AcceptUntrustedSender) {
-        let options = PathOptions {
-            online: true,
-            fetch_timeout: std::time::Duration::from_secs(core.settings.timeouts.trust_fetch_secs),
-            ..PathOptions::default()
-        };
-        let report = crate::trust::validate_async(
-            signer.clone(),
-            supplied.to_vec(),
-            recipient.incoming_anchors.clone(),
-            core.settings.crls.clone(),
-            now,
-            options,
-        )
-        .await;
+        let report = core
+            .paths
+            .validate(
+                signer.clone(),
+                supplied.to_vec(),
+                recipient.incoming_anchors.clone(),
+                core.settings.crls.clone(),
+                now,
+            )
+            .await;
         if !report.trusted() {
             // A failure the fault switches forgive (validity 603, revocation 605) does not
             // count; a path that never reached an anchor (601) always does.

@@ -19,6 +19,7 @@ pub mod inbound;
 pub mod maildir;
 pub mod notify;
 pub mod outbound;
+pub mod paths;
 pub mod pop3;
 pub mod smtp_client;
 pub mod smtp_server;
@@ -196,6 +197,8 @@ pub struct Core {
     pub connector: tokio_rustls::TlsConnector,
     pub certificates: Arc<dyn CertificateSource>,
     pub router: outbound::Router,
+    /// Path validation with fetches routed through the configured resolver.
+    pub paths: paths::Paths,
 }
 
 impl std::fmt::Debug for Core {
@@ -364,6 +367,7 @@ impl Hisp {
             .map(AuditLog::open)
             .transpose()?;
         let router = outbound::Router::new(&settings);
+        let paths = paths::Paths::new(&settings).map_err(HispError::Resolver)?;
         let tracker = Tracker::new(TrackerConfig {
             processed_timeout: time::Duration::seconds(settings.timeouts.processed_mdn_secs as i64),
             dispatched_timeout: time::Duration::seconds(
@@ -401,6 +405,7 @@ impl Hisp {
             connector,
             certificates,
             router,
+            paths,
         });
         let (stop, stopped) = watch::channel(false);
         let mut tasks = Vec::new();

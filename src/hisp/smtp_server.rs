@@ -446,6 +446,9 @@ impl Session {
         };
         let reply = if rcpts.len() >= self.core.settings.limits.max_recipients {
             Reply::new(452, "4.5.3 Too many recipients")
+        } else if self.door == Door::Backbone && self.core.settings.is_capture(&to) {
+            rcpts.push(to);
+            Reply::new(250, "2.1.5 Recipient OK (captured)")
         } else if self.door == Door::Backbone && self.core.settings.mailbox(&to).is_none() {
             let local_domain = to
                 .rsplit_once('@')
@@ -495,6 +498,15 @@ impl Session {
                     recipients: rcpts.clone(),
                     bytes: bytes.len(),
                 });
+                // Capture recipients are done with: the bytes were seen, nothing follows.
+                let rcpts: Vec<String> = if self.door == Door::Backbone {
+                    rcpts
+                        .into_iter()
+                        .filter(|r| !self.core.settings.is_capture(r))
+                        .collect()
+                } else {
+                    rcpts
+                };
                 let env = Envelope {
                     door: self.door,
                     peer: self.peer,
@@ -504,6 +516,7 @@ impl Session {
                     user: self.user.clone(),
                 };
                 match self.door {
+                    _ if env.recipients.is_empty() => Reply::new(250, "2.0.0 Captured"),
                     Door::Submission => super::outbound::submit(&self.core, env).await,
                     _ => super::inbound::receive(&self.core, env).await,
                 }

@@ -3,8 +3,11 @@
 //! The steps reach it only through its network doors, exactly like an external SUT.
 //!
 //! Next hops: SMTP port numbers are not in DNS, so the SUT reaches `hisp.direct.test` through
-//! a static resolver override (domain → the peer's backbone address); every other name goes
-//! to the harness DNS server.
+//! a static resolver override (domain → the harness backbone address); every other domain is
+//! routed as an external SUT would route it, by its MX and A records in the harness DNS (every
+//! fixture domain's MX leads to the harness host), with the SMTP port set to the harness
+//! backbone's. Recipients' certificates are discovered in the harness world (DNS CERT, LDAP
+//! through SRV, AIA/CRL/IPKIX over HTTP), after the static `[certificates]` table.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -34,7 +37,13 @@ pub fn windows() -> Windows {
 }
 
 /// The HISP configuration of the embedded SUT.
-pub fn config_text(dir: &Path, peer: SocketAddr, dns: SocketAddr, faults: &[String]) -> String {
+pub fn config_text(
+    dir: &Path,
+    peer: SocketAddr,
+    dns: SocketAddr,
+    http: SocketAddr,
+    faults: &[String],
+) -> String {
     let faults: Vec<String> = faults.iter().map(|f| format!("{f:?}")).collect();
     format!(
         r#"
@@ -51,7 +60,12 @@ pop3 = "127.0.0.1:0"
 
 [resolver]
 server = "{dns}"
-static = {{ "hisp.direct.test" = "{peer}", "domain1.direct.test" = "{peer}", "untrusted.direct.test" = "{peer}" }}
+static = {{ "hisp.direct.test" = "{peer}" }}
+smtp_port = {smtp_port}
+
+[discovery]
+enabled = true
+http_hosts = {{ "pki.direct.test:10080" = "{http}" }}
 
 [timeouts]
 client_secs = 10
@@ -88,12 +102,11 @@ password = "{PASSWORD}"
 "good@hisp.direct.test" = ["pki:hisp_good"]
 "second@hisp.direct.test" = ["pki:hisp_second"]
 "split@hisp.direct.test" = ["pki:hisp_split_sign", "pki:hisp_split_enc"]
-"d1@domain1.direct.test" = ["pki:D1_valA"]
-"untrusted.direct.test" = ["pki:untrusted_domain"]
 "#,
         maildir = dir.join("maildir").display(),
         audit = dir.join("audit.jsonl").display(),
         faults = faults.join(", "),
+        smtp_port = peer.port(),
     )
 }
 
@@ -102,11 +115,12 @@ pub async fn start(
     dir: &Path,
     peer: SocketAddr,
     dns: SocketAddr,
+    http: SocketAddr,
     faults: &[String],
 ) -> Result<(SutModel, HispHandle), SutError> {
     std::fs::create_dir_all(dir)
         .map_err(|e| SutError::Embedded(format!("{}: {e}", dir.display())))?;
-    let text = config_text(dir, peer, dns, faults);
+    let text = config_text(dir, peer, dns, http, faults);
     let settings = HispConfig::parse(&text)
         .and_then(|c| c.load(Path::new("/")))
         .map_err(|e| SutError::Embedded(e.to_string()))?;
@@ -127,7 +141,7 @@ pub async fn start(
     let model = SutModel {
         domain: DOMAIN.into(),
         profile: "ds-1.3".into(),
-        claims: ["pop3", "audit", "audit-digest", "aes-gcm", "ecdsa"]
+        claims: ["pop3", "audit", "audit-digest", "aes-gcm", "ecdsa", "ipkix"]
             .into_iter()
             .map(String::from)
             .collect(),

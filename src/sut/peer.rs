@@ -43,20 +43,29 @@ fn anchor_list(anchors: &[String]) -> String {
         .join(", ")
 }
 
-/// The peer's configuration text.
+/// The peer's configuration text. `capture`: domains whose mail the peer accepts for any
+/// recipient and drops after its 250 (the discovery case addresses: the tap has the bytes,
+/// and no DSN or MDN goes back to the SUT to pollute other scenarios).
 pub fn config_text(
     dir: &Path,
     listen: SocketAddr,
     sut_domain: &str,
     sut_backbone: SocketAddr,
     sut_anchors: &[String],
+    capture: &[String],
 ) -> String {
     let anchors = anchor_list(sut_anchors);
+    let capture = capture
+        .iter()
+        .map(|d| format!("{d:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let mut text = format!(
         r#"
 hostname = "hisp.direct.test"
 maildir = "{maildir}"
 audit_log = "{audit}"
+capture_domains = [{capture}]
 
 [listen]
 backbone = "{listen}"
@@ -146,9 +155,10 @@ pub async fn start(
     sut_domain: &str,
     sut_backbone: SocketAddr,
     sut_anchors: &[String],
+    capture: &[String],
 ) -> Result<HispHandle, SutError> {
     std::fs::create_dir_all(dir).map_err(|e| SutError::Peer(format!("{}: {e}", dir.display())))?;
-    let text = config_text(dir, listen, sut_domain, sut_backbone, sut_anchors);
+    let text = config_text(dir, listen, sut_domain, sut_backbone, sut_anchors, capture);
     let settings = HispConfig::parse(&text)
         .and_then(|c| c.load(Path::new("/")))
         .map_err(|e| SutError::Peer(e.to_string()))?;
