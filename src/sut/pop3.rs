@@ -56,10 +56,12 @@ impl Client {
 
     async fn command(&mut self, line: &str, shown: &str) -> Result<String, String> {
         self.transcript.push_str(&format!("C: {shown}\n"));
-        tokio::time::timeout(
-            self.timeout,
-            self.writer.write_all(format!("{line}\r\n").as_bytes()),
-        )
+        // Flushed: over TLS, written bytes may sit in the session's buffer otherwise.
+        let w = &mut self.writer;
+        tokio::time::timeout(self.timeout, async {
+            w.write_all(format!("{line}\r\n").as_bytes()).await?;
+            w.flush().await
+        })
         .await
         .map_err(|_| "write timed out".to_string())?
         .map_err(|e| format!("write: {e}"))?;

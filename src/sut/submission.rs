@@ -104,10 +104,12 @@ impl Session {
             .io
             .as_mut()
             .ok_or_else(|| fail(addr, "session closed"))?;
-        tokio::time::timeout(
-            timeout,
-            io.get_mut().write_all(format!("{line}\r\n").as_bytes()),
-        )
+        // Flushed: over TLS, written bytes may sit in the session's buffer otherwise.
+        let w = io.get_mut();
+        tokio::time::timeout(timeout, async {
+            w.write_all(format!("{line}\r\n").as_bytes()).await?;
+            w.flush().await
+        })
         .await
         .map_err(|_| fail(addr, "write timed out"))?
         .map_err(|e| fail(addr, format!("write: {e}")))?;
@@ -130,10 +132,14 @@ impl Session {
             .io
             .as_mut()
             .ok_or_else(|| fail(addr, "session closed"))?;
-        tokio::time::timeout(timeout, io.get_mut().write_all(&stuffed))
-            .await
-            .map_err(|_| fail(addr, "sending DATA timed out"))?
-            .map_err(|e| fail(addr, format!("sending DATA: {e}")))?;
+        let w = io.get_mut();
+        tokio::time::timeout(timeout, async {
+            w.write_all(&stuffed).await?;
+            w.flush().await
+        })
+        .await
+        .map_err(|_| fail(addr, "sending DATA timed out"))?
+        .map_err(|e| fail(addr, format!("sending DATA: {e}")))?;
         self.reply().await
     }
 
