@@ -97,6 +97,12 @@ async fn wait_event(
     }
 }
 
+/// W_acc + W_audit: an event about a delivery is written once the delivery ends (the next
+/// hop answered DATA), which the harness sees only through the log; the wait ends at the event.
+fn after_delivery(ctx: &super::context::RunContext) -> Duration {
+    ctx.sut.windows.accept + ctx.sut.windows.audit
+}
+
 fn names(l: &AuditLine, addr: &str) -> bool {
     l.recipients().iter().any(|r| r.eq_ignore_ascii_case(addr))
 }
@@ -112,7 +118,12 @@ fn role_address(w: &DirectWorld, role: &str) -> Result<String, String> {
 
 #[given("the audit case starts")]
 fn audit_start(w: &mut DirectWorld) {
-    started(w);
+    let t = started(w);
+    let text = format!(
+        "events count for this scenario from {} (less a {SKEW:?} clock skew)",
+        direct_conformance::audit::event::rfc3339(t)
+    );
+    w.record("note", "audit time window", text);
 }
 
 #[then(
@@ -135,7 +146,7 @@ async fn outgoing_sent(w: &mut DirectWorld) -> Result<(), String> {
     wait_event(
         w,
         &id,
-        ctx.sut.windows.audit,
+        after_delivery(&ctx),
         "outgoing.sent with From and every recipient",
         |l| {
             l.event() == Some("outgoing.sent")
@@ -265,7 +276,7 @@ async fn mdn_received(w: &mut DirectWorld, kind: String) -> Result<(), String> {
     wait_event(
         w,
         &id,
-        ctx.sut.windows.audit,
+        after_delivery(&ctx),
         &format!("mdn.received ({kind})"),
         |l| {
             l.event() == Some("mdn.received")
@@ -313,7 +324,7 @@ async fn per_recipient(w: &mut DirectWorld, refused: String, kept: String) -> Re
     wait_event(
         w,
         &id,
-        ctx.sut.windows.audit,
+        after_delivery(&ctx),
         "incoming.accepted for the kept recipient",
         |l| l.event() == Some("incoming.accepted") && names(l, &kept_addr),
     )
@@ -395,14 +406,14 @@ async fn no_canary(w: &mut DirectWorld) -> Result<(), String> {
     // The events about both messages must be written before the search means anything.
     let rx = w.sent.as_ref().map(|s| s.message_id.clone());
     if let Some(id) = rx {
-        wait_event(w, &id, ctx.sut.windows.audit, "incoming.accepted", |l| {
+        wait_event(w, &id, after_delivery(&ctx), "incoming.accepted", |l| {
             l.event() == Some("incoming.accepted")
         })
         .await?;
     }
     if !w.tx.submissions.is_empty() {
         let id = super::trust_send::sent_id(w)?;
-        wait_event(w, &id, ctx.sut.windows.audit, "outgoing.sent", |l| {
+        wait_event(w, &id, after_delivery(&ctx), "outgoing.sent", |l| {
             l.event() == Some("outgoing.sent")
         })
         .await?;

@@ -123,6 +123,8 @@ fn clean_sut_passes_and_every_visible_fault_fails_a_scenario() {
     let clean_dir = tmp.path().join("clean");
     let clean = std::thread::spawn(move || run(&clean_dir, &[]));
 
+    // Fault runs use --strict: a fault aimed at a `@should` scenario (no-wrap at TX-02,
+    // audit-clinical-content at AU-09) must make it fail, not pass with a warning.
     // Fault runs side by side, five at a time beside the clean run (mostly waiting, little CPU): each one is a handful of scenarios.
     let jobs: Vec<(Fault, &str, &str)> = Fault::ALL.iter().map(|(f, n, b)| (*f, *n, *b)).collect();
     let mut results: Vec<(Fault, &str, &str, Result<Outcome, &str>)> = Vec::new();
@@ -132,7 +134,8 @@ fn clean_sut_passes_and_every_visible_fault_fails_a_scenario() {
             .map(|&(f, name, breaks)| {
                 let dir: PathBuf = tmp.path().join(name);
                 std::thread::spawn(move || {
-                    let o = aimed(f).map(|tags| run(&dir, &["--fault", name, "--tags", tags]));
+                    let o = aimed(f)
+                        .map(|tags| run(&dir, &["--strict", "--fault", name, "--tags", tags]));
                     (f, name, breaks, o)
                 })
             })
