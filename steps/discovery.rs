@@ -898,6 +898,7 @@ async fn weighted(w: &mut DirectWorld, expect: String, server: String) -> Result
                 .map(|c| describe(w, c))
                 .unwrap_or_else(|| "nothing sent".into())
         ));
+        w.evidence.retain(|e| e.title != "SRV weight tries");
         w.record("discovery", "SRV weight tries", notes.join("\n"));
         if first.as_deref() == Some(server.as_str()) {
             let c = got.ok_or_else(|| {
