@@ -34,7 +34,7 @@ fn aimed(f: Fault) -> Result<&'static str, &'static str> {
                 "RX-21 needs the SUT to fetch the root CRL from pki.direct.test:10080, which the embedded SUT cannot resolve (no HTTP override in the HISP yet); same VC-601 issue as accept-expired",
             );
         }
-        Fault::NoTimeoutDsn => "@MT1",
+        Fault::NoTimeoutDsn => "@MT1 or @D5 or @D11",
         Fault::EncryptToAllFound => {
             "@D4 or @D6 or @D8 or @D9 or @D17 or @D19 or @D20 or @D21 or @D22 or @D34"
         }
