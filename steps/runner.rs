@@ -200,6 +200,15 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
     env_config.pki = Some(pki.clone());
     if let Some(m) = &file_model {
         env_config.dns = m.harness_dns;
+        // An external SUT finds every test host (the domains' MX targets, ldap.direct.test,
+        // pki.direct.test) at the harness DNS's address, and fetches the AIA and CRL URLs its
+        // certificates name on the catalogue's HTTP port.
+        if !m.harness_dns.ip().is_unspecified() {
+            env_config.bind = m.harness_dns.ip();
+        }
+        let catalogue = WorldConfig::default();
+        env_config.http = std::net::SocketAddr::new(env_config.bind, catalogue.http.port());
+        env_config.https = std::net::SocketAddr::new(env_config.bind, catalogue.https.port());
     }
     let env = Arc::new(World::start(env_config).await.map_err(|e| {
         cannot(format!(
