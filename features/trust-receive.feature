@@ -166,6 +166,13 @@ Feature: Trust and encryption: the SUT receives from another HISP
     When the harness delivers it to the SUT's backbone
     Then the SUT refuses the message
 
+  @RX-21 @negative @req-TRUST-07
+  Scenario: RX-21 a revoked signer is refused
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_revoked" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
   @RX-22 @negative @req-TRUST-01 @req-TRUST-10 @req-MDN-03
   Scenario: RX-22 a signer under a different trust anchor is refused
     Given a Direct message from the harness to the SUT's primary recipient
@@ -339,6 +346,24 @@ Feature: Trust and encryption: the SUT receives from another HISP
   Scenario: RX-51 an envelope also addressed to a recipient at another HISP is accepted
     Given a Direct message from the harness to the SUT's primary recipient
     And the message is also encrypted for the harness certificate "hisp_good"
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-32 @req-TRUST-04
+  Scenario: RX-32 a signer whose intermediate is reachable only by AIA is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_inter1" certificate
+    And the signature carries no intermediate certificates
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-33 @req-TRUST-04
+  Scenario: RX-33 a signer whose AIA serves a certs-only PKCS#7 (.p7c) is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_inter2" certificate
+    And the signature carries no intermediate certificates
     When the harness delivers it to the SUT's backbone
     Then the SUT's primary recipient receives the message with its attachment intact
     And a processed MDN for the message reaches the harness

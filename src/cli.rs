@@ -109,27 +109,37 @@ fn validate(args: &direct_conformance::validate::ValidateArgs) -> anyhow::Result
 
 /// `hisp --config FILE`: one reference HISP until Ctrl-C; bound addresses on stdout.
 fn hisp(config: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let handle = start_hisp(config).await?;
+        println!("(Ctrl-C stops)");
+        tokio::signal::ctrl_c().await?;
+        handle.shutdown().await;
+        anyhow::Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Starts the reference HISP of `config` (relative paths in it are taken from its folder)
+/// and prints its doors.
+async fn start_hisp(
+    config: &std::path::Path,
+) -> anyhow::Result<direct_conformance::hisp::HispHandle> {
     use direct_conformance::hisp::{Hisp, HispConfig};
     let base = config
         .parent()
         .map(std::path::Path::to_path_buf)
         .unwrap_or_default();
     let settings = HispConfig::read(config)?.load(&base)?;
-    let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async {
-        let handle = Hisp::start(settings).await?;
-        let show = |a: Option<std::net::SocketAddr>| a.map_or("off".to_string(), |a| a.to_string());
-        println!(
-            "reference HISP {}: backbone {}, submission {}, pop3 {} (Ctrl-C stops)",
-            handle.core.settings.hostname,
-            show(handle.backbone),
-            show(handle.submission),
-            show(handle.pop3)
-        );
-        tokio::signal::ctrl_c().await?;
-        handle.shutdown().await;
-        anyhow::Ok(ExitCode::SUCCESS)
-    })
+    let handle = Hisp::start(settings).await?;
+    let show = |a: Option<std::net::SocketAddr>| a.map_or("off".to_string(), |a| a.to_string());
+    println!(
+        "reference HISP {}: backbone {}, submission {}, pop3 {}",
+        handle.core.settings.hostname,
+        show(handle.backbone),
+        show(handle.submission),
+        show(handle.pop3)
+    );
+    Ok(handle)
 }
 
 /// `run`'s flags.
@@ -153,7 +163,8 @@ struct RunArgs {
     /// Scenarios run at the same time.
     #[arg(long, value_name = "N", default_value_t = 16)]
     concurrency: usize,
-    /// A passed-with-warning (@should) scenario counts as failed.
+    /// A @should scenario whose expectation is not met fails; without it, it passes with a
+    /// warning (TEST-CATALOGUE §0.2).
     #[arg(long)]
     strict: bool,
     /// Read the .feature files from this folder instead of the embedded ones.
@@ -173,15 +184,15 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         features: args.features.clone(),
         progress: std::io::stderr().is_terminal(),
     };
-    let _ = args.strict; // no @should case ends with a warning yet: strict changes nothing.
     let runtime = tokio::runtime::Runtime::new()?;
-    let report = match runtime.block_on(crate::steps::runner::run(opts)) {
+    let mut report = match runtime.block_on(crate::steps::runner::run(opts)) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("direct-conformance run: could not start: {e}");
             return Ok(ExitCode::from(EXIT_CANNOT_RUN));
         }
     };
+    report.apply_should_rule(args.strict);
     direct_conformance::report::write_all(&report, &args.report_dir)
         .map_err(|e| anyhow::anyhow!("{e} (choose another --report-dir)"))?;
     let t = report.totals;
@@ -195,6 +206,18 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         println!(
             "{} [{}] {}: {}",
             s.verdict.name().to_uppercase(),
+            s.area,
+            s.name,
+            s.reason.as_deref().unwrap_or("")
+        );
+    }
+    for s in report
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict == direct_conformance::report::Verdict::Warned)
+    {
+        println!(
+            "WARNING [{}] {}: {}",
             s.area,
             s.name,
             s.reason.as_deref().unwrap_or("")
@@ -278,6 +301,10 @@ struct ServeArgs {
     /// Use this fixture instead of the embedded one (same format as src/env/fixture.toml).
     #[arg(long, value_name = "FILE")]
     fixture: Option<PathBuf>,
+    /// Also start a reference HISP with this configuration (see examples/hisp.toml), after the
+    /// world is up, so that its resolver can point at the world's DNS server.
+    #[arg(long, value_name = "FILE")]
+    hisp: Option<PathBuf>,
 }
 
 /// `serve`: runs the mock discovery world until Ctrl-C.
@@ -328,9 +355,22 @@ fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         let world = World::start(config).await?;
         print!("{}", world.describe());
+        let hisp = match &args.hisp {
+            Some(path) => match start_hisp(path).await {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    world.shutdown().await;
+                    return Err(e.context(format!("--hisp {}", path.display())));
+                }
+            },
+            None => None,
+        };
         println!("serving {} cases; Ctrl-C stops", world.cases().len());
         tokio::signal::ctrl_c().await?;
         println!("stopping");
+        if let Some(h) = hisp {
+            h.shutdown().await;
+        }
         world.shutdown().await;
         Ok(ExitCode::SUCCESS)
     })

@@ -5,12 +5,14 @@
 //! - `verdict`: what must or must not come out of the SUT's doors (mailbox, MDNs, audit);
 //! - `collector`: the cucumber writer that builds the report; `runner`: the run itself.
 
+pub mod audit;
 pub mod collector;
 pub mod context;
 pub mod discovery;
 pub mod edge;
 pub mod runner;
 pub mod send;
+pub mod trust_send;
 pub mod verdict;
 pub mod world;
 

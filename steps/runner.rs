@@ -36,6 +36,11 @@ pub const FEATURES: &[(&str, &str)] = &[
         "edge-smtp.feature",
         include_str!("../features/edge-smtp.feature"),
     ),
+    (
+        "trust-send.feature",
+        include_str!("../features/trust-send.feature"),
+    ),
+    ("audit.feature", include_str!("../features/audit.feature")),
 ];
 
 /// What `run` was asked to do.

@@ -48,6 +48,10 @@ pub struct DirectWorld {
     pub evidence: Vec<Evidence>,
     /// The discovery case of a D scenario.
     pub discovery: Option<super::discovery::DiscoveryCase>,
+    /// What the edge user submitted and what the SUT then sent (trust-send area).
+    pub tx: super::trust_send::TxState,
+    /// What the audit cases expect to find (canary, digest, a batch of messages).
+    pub au: super::audit::AuState,
 }
 
 impl DirectWorld {
@@ -72,6 +76,8 @@ impl DirectWorld {
             replies: Vec::new(),
             evidence: Vec::new(),
             discovery: None,
+            tx: Default::default(),
+            au: Default::default(),
         }
     }
 

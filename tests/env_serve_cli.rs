@@ -100,3 +100,90 @@ fn serve_answers_and_stops_on_ctrl_c() {
     let rest: Vec<_> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l == "stopping"), "{rest:?}");
 }
+
+#[test]
+fn serve_with_hisp_starts_the_reference_hisp_beside_the_world() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = dir.path().join("hisp.toml");
+    std::fs::write(
+        &config,
+        r#"
+hostname = "hisp.direct.test"
+maildir = "maildir"
+[listen]
+backbone = "127.0.0.1:0"
+[[domain]]
+name = "hisp.direct.test"
+signing = "pki:hisp_domain"
+incoming_anchors = ["pki:direct.test_ca_root"]
+[[address]]
+address = "good@hisp.direct.test"
+signing = "pki:hisp_sender"
+"#,
+    )
+    .expect("write config");
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--quiet",
+            "--dns",
+            "127.0.0.1:0",
+            "--http",
+            "127.0.0.1:0",
+        ])
+        .args(["--https", "127.0.0.1:0", "--ldap-base-port", "0", "--hisp"])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut backbone = None;
+    let mut banner = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("read");
+        if let Some(rest) = line.split("backbone ").nth(1) {
+            backbone = rest
+                .split(',')
+                .next()
+                .and_then(|a| a.trim().parse::<std::net::SocketAddr>().ok());
+        }
+        let done = line.starts_with("serving");
+        banner.push(line);
+        if done {
+            break;
+        }
+    }
+    let Some(addr) = backbone else {
+        let _ = child.kill();
+        let mut err = String::new();
+        let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+        panic!("no HISP line in {banner:?}; stderr {err}");
+    };
+    let mut greeting = [0u8; 64];
+    let n = std::net::TcpStream::connect(addr).and_then(|mut s| {
+        s.set_read_timeout(Some(Duration::from_secs(5)))?;
+        let n = s.read(&mut greeting)?;
+        s.write_all(b"QUIT\r\n")?;
+        Ok(n)
+    });
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let n = n.expect("backbone answers");
+    assert!(
+        greeting[..n].starts_with(b"220 hisp.direct.test"),
+        "{:?}",
+        String::from_utf8_lossy(&greeting[..n])
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("serve did not stop within 15 s of SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -528,3 +528,221 @@ async fn domain_bound_before_address_bound() {
     .await;
     assert!(opens_with(&got[0], "D2_valB") && !opens_with(&got[0], "D1_valA"));
 }
+
+// ---- trust-send and audit switches (TX-02, TX-04, TX-07/TX-12, TX-14, AU-09) ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_wrap_rewrite_from_and_drop_message_id() {
+    let header = |data: &[u8], name: &str| {
+        direct_conformance::smime::entity::header_text(data, name).unwrap_or_default()
+    };
+    let clean = outbound_hisp(&[], "").await;
+    submit(&clean, "recipient@sut.direct.test", true, "secret");
+    let got = sink_wait(&clean.captured, 1, WINDOW).await;
+    let o = open_captured(&got[0]);
+    assert!(o.wrapped);
+    assert!(header(&o.message, "From").contains("sender@hisp.direct.test"));
+    assert!(header(&got[0].data, "Message-ID").contains("out-1@hisp.direct.test"));
+    assert!(header(&o.message, "Message-ID").contains("out-1@hisp.direct.test"));
+
+    let broken = outbound_hisp(&["no-wrap", "rewrite-from", "drop-message-id"], "").await;
+    submit(&broken, "recipient@sut.direct.test", true, "secret");
+    let got = sink_wait(&broken.captured, 1, WINDOW).await;
+    let o = open_captured(&got[0]);
+    assert!(!o.wrapped);
+    assert!(
+        header(&o.message, "From").contains("postmaster@"),
+        "{}",
+        header(&o.message, "From")
+    );
+    assert!(header(&got[0].data, "Message-ID").is_empty());
+    assert!(header(&o.message, "Message-ID").is_empty());
+    // Still signed by the sender's own certificate.
+    assert!(o.signature.verified_signer().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_clinical_content() {
+    let clean = inbound(&[], "hisp_sender", false, None).await;
+    let log = std::fs::read_to_string(clean.dir.path().join("audit.jsonl")).unwrap();
+    assert!(log.contains("incoming.accepted"), "{log}");
+    assert!(!log.contains("Hello from the test."), "{log}");
+    let leaky = inbound(&["audit-clinical-content"], "hisp_sender", false, None).await;
+    let log = std::fs::read_to_string(leaky.dir.path().join("audit.jsonl")).unwrap();
+    assert!(log.contains("Hello from the test."), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mdn_for_mdn() {
+    use direct_conformance::mdn::{Disposition, DispositionKind, MdnSpec, build_mdn};
+    for (faults, answered) in [(&[][..], false), (&["mdn-for-mdn"][..], true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let (sink_addr, mdns) = sink().await;
+        let hisp = Hisp::start(settings(&sut_toml(
+            dir.path(),
+            &[("hisp.direct.test", sink_addr)],
+            faults,
+        )))
+        .await
+        .expect("start");
+        let spec = MdnSpec {
+            from: "sender@hisp.direct.test".into(),
+            to: "recipient@sut.direct.test".into(),
+            subject: "Processed: an earlier message".into(),
+            message_id: "<mdn-in@hisp.direct.test>".into(),
+            date: time::OffsetDateTime::now_utc(),
+            original_message_id: "<never-sent@sut.direct.test>".into(),
+            reporting_ua: "hisp.direct.test; test".into(),
+            original_recipient: None,
+            final_recipient: "sender@hisp.direct.test".into(),
+            disposition: Disposition::automatic(DispositionKind::Processed),
+            final_delivery: false,
+            failure: None,
+            human_text: None,
+        };
+        let inner = String::from_utf8(build_mdn(&spec).unwrap()).unwrap();
+        let enc = openssl_direct(
+            dir.path(),
+            &inner,
+            "hisp_sender",
+            "sut_recipient",
+            "sender@hisp.direct.test",
+            "recipient@sut.direct.test",
+        );
+        swaks(
+            hisp.backbone.unwrap(),
+            "sender@hisp.direct.test",
+            "recipient@sut.direct.test",
+            &enc,
+            &[],
+        );
+        hisp.wait_for(|e| matches!(e, HispEvent::Delivered { .. }), WINDOW)
+            .await
+            .expect("the MDN is delivered");
+        let got = if answered {
+            sink_wait(&mdns, 1, WINDOW).await
+        } else {
+            tokio::time::sleep(QUIET).await;
+            mdns.lock().unwrap().clone()
+        };
+        assert_eq!(!got.is_empty(), answered, "faults {faults:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_signed_signer_drop_attachments_long_base64_lines_and_drop_notification_request() {
+    let send = |o: &Outbound| {
+        let msg = o.dir.path().join("attach.eml");
+        std::fs::write(
+            &msg,
+            message_with_attachment(
+                "sender@hisp.direct.test",
+                "recipient@sut.direct.test",
+                "<out-2@hisp.direct.test>",
+            ),
+        )
+        .unwrap();
+        let out = swaks(
+            o.hisp.submission.unwrap(),
+            "sender@hisp.direct.test",
+            "recipient@sut.direct.test",
+            &msg,
+            &[
+                "--auth",
+                "PLAIN",
+                "--auth-user",
+                "sender@hisp.direct.test",
+                "--auth-password",
+                "secret",
+                "--tls",
+            ],
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("250 2.0.0 Queued"));
+    };
+    let longest = |data: &[u8]| {
+        let (_, body) = direct_conformance::smime::entity::split_header_body(data);
+        String::from_utf8_lossy(body)
+            .lines()
+            .map(str::len)
+            .max()
+            .unwrap_or(0)
+    };
+    let issuer_is_subject = |o: &direct_conformance::smime::OpenedMessage| {
+        let c = o.signer().expect("verified signer");
+        c.tbs_certificate().issuer() == c.tbs_certificate().subject()
+    };
+    let clean = outbound_hisp(&[], "").await;
+    send(&clean);
+    let got = sink_wait(&clean.captured, 1, WINDOW).await;
+    let o = open_captured(&got[0]);
+    assert!(!issuer_is_subject(&o));
+    assert!(
+        o.message
+            .to_ascii_lowercase()
+            .windows(11)
+            .any(|w| w == b"attachment;")
+    );
+    assert!(longest(&got[0].data) <= 76);
+    let dn = |m: &[u8]| {
+        direct_conformance::smime::entity::header_text(m, "Disposition-Notification-To").is_some()
+    };
+    assert!(dn(&o.message));
+
+    let broken = outbound_hisp(
+        &[
+            "self-signed-signer",
+            "drop-attachments",
+            "long-base64-lines",
+            "drop-notification-request",
+        ],
+        "",
+    )
+    .await;
+    send(&broken);
+    let got = sink_wait(&broken.captured, 1, WINDOW).await;
+    let o = open_captured(&got[0]);
+    assert!(issuer_is_subject(&o), "the signer is self-signed");
+    assert!(
+        !o.message
+            .to_ascii_lowercase()
+            .windows(11)
+            .any(|w| w == b"attachment;")
+    );
+    assert!(longest(&got[0].data) > 76);
+    assert!(!dn(&o.message));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_7bit_conversion() {
+    for (faults, eight_bit_signed) in [(&[][..], false), (&["no-7bit-conversion"][..], true)] {
+        let o = outbound_hisp(faults, "").await;
+        let msg = o.dir.path().join("8bit.eml");
+        std::fs::write(
+            &msg,
+            "From: sender@hisp.direct.test\r\nTo: recipient@sut.direct.test\r\nSubject: 8bit\r\nDate: Thu, 26 Nov 2026 03:00:00 +0000\r\nMessage-ID: <out-8bit@hisp.direct.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nCaf\u{e9} cr\u{e8}me\r\n",
+        )
+        .unwrap();
+        swaks(
+            o.hisp.submission.unwrap(),
+            "sender@hisp.direct.test",
+            "recipient@sut.direct.test",
+            &msg,
+            &[
+                "--auth",
+                "PLAIN",
+                "--auth-user",
+                "sender@hisp.direct.test",
+                "--auth-password",
+                "secret",
+                "--tls",
+            ],
+        );
+        let got = sink_wait(&o.captured, 1, WINDOW).await;
+        let opened = open_captured(&got[0]);
+        assert_eq!(
+            opened.signed_content.iter().any(|b| *b > 127),
+            eight_bit_signed,
+            "faults {faults:?}"
+        );
+    }
+}

@@ -118,6 +118,42 @@ impl Discoverer {
         (reports.unwrap_or_default(), steps)
     }
 
+    /// One path validation with the caller's inputs (the reference HISP's trust decisions),
+    /// AIA and CRL fetches routed through the configured DNS server like discovery's own; a
+    /// task failure ends in a "not evaluated" report. Returns the network steps it made.
+    pub async fn validate_path(
+        &self,
+        leaf: Certificate,
+        intermediates: Vec<Certificate>,
+        anchors: Vec<crate::trust::TrustAnchor>,
+        crls: Vec<x509_cert::crl::CertificateList>,
+        at: OffsetDateTime,
+        options: PathOptions,
+    ) -> (crate::trust::PathReport, Vec<NetworkStep>) {
+        let aia = !self.config.faults.no_aia_fetch;
+        let (report, steps) = self
+            .blocking(aia, move |f| {
+                let input = PathInput {
+                    leaf: &leaf,
+                    intermediates: &intermediates,
+                    anchors: &anchors,
+                    crls: &crls,
+                    at,
+                };
+                validate_with(&input, &options, Some(f))
+            })
+            .await;
+        let report = report.unwrap_or_else(|| crate::trust::PathReport {
+            checks: vec![crate::trust::TrustCheck::new(
+                601,
+                crate::trust::Outcome::NotEvaluated("the HTTP client could not start".into()),
+                "path validation did not complete",
+            )],
+            ..crate::trust::PathReport::default()
+        });
+        (report, steps)
+    }
+
     /// Discovers `address`, within `timeouts.total` overall: past it, discovery gives up with
     /// the evidence gathered so far and chooses nothing.
     pub async fn discover(&self, address: &str) -> DiscoveryResult {

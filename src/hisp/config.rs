@@ -422,6 +422,8 @@ pub struct Settings {
     pub static_routes: BTreeMap<String, SocketAddr>,
     pub smtp_port: u16,
     /// Discovery on: the `http_hosts` overrides (`host:port` → address).
+    /// `host:port` of AIA/CRL URLs → where to connect (`discovery.http_hosts`).
+    pub http_hosts: BTreeMap<String, SocketAddr>,
     pub discovery: Option<BTreeMap<String, SocketAddr>>,
     pub timeouts: TimeoutConfig,
     pub limits: LimitConfig,
@@ -710,6 +712,14 @@ impl HispConfig {
                 socket(&format!("resolver.static.{k:?}"), v)?,
             );
         }
+        // Host overrides serve every HTTP fetch (trust decisions too), discovery on or off.
+        let mut http_hosts = BTreeMap::new();
+        for (k, v) in &self.discovery.http_hosts {
+            http_hosts.insert(
+                k.to_ascii_lowercase(),
+                socket(&format!("discovery.http_hosts.{k:?}"), v)?,
+            );
+        }
         let discovery = if self.discovery.enabled {
             if dns_server.is_none() {
                 return Err(field_err(
@@ -717,14 +727,7 @@ impl HispConfig {
                     "discovery needs resolver.server (the DNS server to ask)",
                 ));
             }
-            let mut hosts = BTreeMap::new();
-            for (k, v) in &self.discovery.http_hosts {
-                hosts.insert(
-                    k.to_ascii_lowercase(),
-                    socket(&format!("discovery.http_hosts.{k:?}"), v)?,
-                );
-            }
-            Some(hosts)
+            Some(http_hosts.clone())
         } else {
             None
         };
@@ -930,6 +933,7 @@ impl HispConfig {
             tls,
             tls_client_roots,
             dns_server,
+            http_hosts,
             static_routes,
             smtp_port: self.resolver.smtp_port.unwrap_or(25),
             discovery,

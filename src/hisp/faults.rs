@@ -43,6 +43,16 @@ pub enum Fault {
     AuditWithoutRecipient,
     AcceptBadAuth,
     PlainAuthWithoutTls,
+    NoWrap,
+    RewriteFrom,
+    DropMessageId,
+    MdnForMdn,
+    AuditClinicalContent,
+    SelfSignedSigner,
+    DropAttachments,
+    LongBase64Lines,
+    No7bitConversion,
+    DropNotificationRequest,
 }
 
 impl Fault {
@@ -156,7 +166,7 @@ impl Fault {
         (
             Fault::NoAiaFetch,
             "no-aia-fetch",
-            "discovery fetches no AIA caIssuers, so a recipient certificate under an unsent intermediate is untrusted (TRUST-04)",
+            "fetches no AIA caIssuers, in discovery or for incoming signers, so a certificate under an unsent intermediate is untrusted (TRUST-04)",
         ),
         (
             Fault::NoIpkix,
@@ -218,6 +228,56 @@ impl Fault {
             Fault::PlainAuthWithoutTls,
             "plain-auth-without-tls",
             "submission offers and accepts AUTH before STARTTLS (EDGE-03)",
+        ),
+        (
+            Fault::NoWrap,
+            "no-wrap",
+            "signs outgoing messages without the message/rfc822 wrapper (MSG-08, MSG-09)",
+        ),
+        (
+            Fault::RewriteFrom,
+            "rewrite-from",
+            "rewrites the From of outgoing messages to postmaster@ its host name, still signing with the sender's certificate (SIG-11)",
+        ),
+        (
+            Fault::DropMessageId,
+            "drop-message-id",
+            "strips the Message-ID from outgoing messages, inner and outer (EDGE-11, MSG-12)",
+        ),
+        (
+            Fault::MdnForMdn,
+            "mdn-for-mdn",
+            "answers a received MDN with a processed MDN of its own (MDN-04)",
+        ),
+        (
+            Fault::AuditClinicalContent,
+            "audit-clinical-content",
+            "writes the whole message, clinical content included, into its audit lines (AUD-09)",
+        ),
+        (
+            Fault::SelfSignedSigner,
+            "self-signed-signer",
+            "signs outgoing messages with a self-signed copy of the sender's certificate, outside its anchor's hierarchy (TRUST-06)",
+        ),
+        (
+            Fault::DropAttachments,
+            "drop-attachments",
+            "drops the attachment parts of outgoing multipart messages (EDGE-18)",
+        ),
+        (
+            Fault::LongBase64Lines,
+            "long-base64-lines",
+            "writes the base64 of outgoing envelopes in 900-column lines (MSG-06)",
+        ),
+        (
+            Fault::No7bitConversion,
+            "no-7bit-conversion",
+            "signs 8bit parts as they were submitted instead of re-encoding them 7-bit safe (MSG-06)",
+        ),
+        (
+            Fault::DropNotificationRequest,
+            "drop-notification-request",
+            "strips Disposition-Notification-To and -Options from outgoing messages (MDN-08)",
         ),
     ];
 

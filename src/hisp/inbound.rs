@@ -12,7 +12,7 @@ use x509_cert::Certificate;
 use crate::audit::{AuditEvent, EventKind};
 use crate::mdn::{DispositionKind, Event as TrackerEvent, IgnoreReason, OriginalMessage};
 use crate::smime::{ContentCipher, DigestAlgorithm, OpenedMessage};
-use crate::trust::{Binding, Outcome, PathOptions, Role};
+use crate::trust::{Binding, Outcome, Role};
 
 use super::config::{Credential, LocalAddress, Profile};
 use super::smtp_server::{Envelope, Reply};
@@ -166,20 +166,16 @@ async fn check_trust(
     let faults = core.faults();
     let now = OffsetDateTime::now_utc();
     if !faults.on(Fault::AcceptUntrustedSender) {
-        let options = PathOptions {
-            online: true,
-            fetch_timeout: std::time::Duration::from_secs(core.settings.timeouts.trust_fetch_secs),
-            ..PathOptions::default()
-        };
-        let report = crate::trust::validate_async(
-            signer.clone(),
-            supplied.to_vec(),
-            recipient.incoming_anchors.clone(),
-            core.settings.crls.clone(),
-            now,
-            options,
-        )
-        .await;
+        let report = core
+            .paths
+            .validate(
+                signer.clone(),
+                supplied.to_vec(),
+                recipient.incoming_anchors.clone(),
+                core.settings.crls.clone(),
+                now,
+            )
+            .await;
         if !report.trusted() {
             // A failure the fault switches forgive (validity 603, revocation 605) does not
             // count; a path that never reached an anchor (601) always does.
@@ -403,6 +399,26 @@ pub async fn receive(core: &Arc<Core>, env: Envelope) -> Reply {
     }
 
     let is_notification = crate::mdn::is_notification(&message);
+    if is_notification
+        && core.faults().on(Fault::MdnForMdn)
+        && let Some(orig) = &original
+    {
+        // The MDN-04 breach: the notification treated as an ordinary message.
+        let orig = OriginalMessage {
+            is_notification: false,
+            ..orig.clone()
+        };
+        for local in &accepted {
+            super::notify::spawn_mdn(
+                core,
+                orig.clone(),
+                local.clone(),
+                DispositionKind::Processed,
+                Some(signer.clone()),
+                None,
+            );
+        }
+    }
     let mut delivered = 0usize;
     for local in &accepted {
         if is_notification && !notification_wanted(core, &message) {
@@ -429,7 +445,9 @@ pub async fn receive(core: &Arc<Core>, env: Envelope) -> Reply {
                 )
                 .from(from.clone())
                 .to([local.address.clone()])
-                .outcome("delivered");
+                .outcome("delivered")
+                .digest(sha256_hex(&opened.signed_content));
+                e = core.with_content(e, &message);
                 if let Some(id) = &message_id {
                     e = e.message_id(id.clone());
                 }

@@ -19,10 +19,12 @@ pub mod inbound;
 pub mod maildir;
 pub mod notify;
 pub mod outbound;
+pub mod paths;
 pub mod pop3;
 pub mod smtp_client;
 pub mod smtp_server;
 pub mod tls;
+pub mod transfer;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -195,6 +197,8 @@ pub struct Core {
     pub connector: tokio_rustls::TlsConnector,
     pub certificates: Arc<dyn CertificateSource>,
     pub router: outbound::Router,
+    /// Path validation with fetches routed through the configured resolver.
+    pub paths: paths::Paths,
 }
 
 impl std::fmt::Debug for Core {
@@ -253,6 +257,16 @@ impl Core {
 
     pub fn principal(&self) -> &str {
         &self.settings.hostname
+    }
+
+    /// With `audit-clinical-content`, the whole message goes into the line's reason (the
+    /// AUD-09 breach AU-09 must catch); otherwise the event as it is.
+    pub fn with_content(&self, e: AuditEvent, message: &[u8]) -> AuditEvent {
+        if self.faults().on(Fault::AuditClinicalContent) {
+            e.reason(String::from_utf8_lossy(message).to_string())
+        } else {
+            e
+        }
     }
 }
 
@@ -353,6 +367,7 @@ impl Hisp {
             .map(AuditLog::open)
             .transpose()?;
         let router = outbound::Router::new(&settings);
+        let paths = paths::Paths::new(&settings).map_err(HispError::Resolver)?;
         let tracker = Tracker::new(TrackerConfig {
             processed_timeout: time::Duration::seconds(settings.timeouts.processed_mdn_secs as i64),
             dispatched_timeout: time::Duration::seconds(
@@ -390,6 +405,7 @@ impl Hisp {
             connector,
             certificates,
             router,
+            paths,
         });
         let (stop, stopped) = watch::channel(false);
         let mut tasks = Vec::new();

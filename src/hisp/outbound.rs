@@ -24,7 +24,7 @@ use crate::mdn::{
     STATUS_SECURITY, STATUS_TIMEOUT, StatusCode, build_dsn, new_message_id,
 };
 use crate::smime::{ContentCipher, DigestAlgorithm, SealOptions, SmimeError};
-use crate::trust::{Binding, PathOptions};
+use crate::trust::Binding;
 
 use super::config::{LocalAddress, Settings};
 use super::notify::can_encrypt_to;
@@ -337,9 +337,20 @@ pub async fn seal_from(
     if core.faults().on(Fault::Encrypt3des) {
         options.encrypt.cipher = ContentCipher::DesEde3Cbc;
     }
-    let cred = sender.signing.clone();
+    options.wrap = !core.faults().on(Fault::NoWrap);
+    let mut cred = sender.signing.clone();
+    if core.faults().on(Fault::SelfSignedSigner) {
+        match crate::pki::self_signed_copy(&cred.certificate, &cred.key) {
+            Ok(c) => {
+                cred.certificate = c;
+                options.sign.chain.clear();
+            }
+            Err(e) => eprintln!("hisp {}: self-signed-signer: {e}", core.settings.hostname),
+        }
+    }
     let message = message.to_vec();
     let recipients = recipients.to_vec();
+    let long_lines = core.faults().on(Fault::LongBase64Lines);
     tokio::task::spawn_blocking(move || {
         crate::smime::seal(
             &message,
@@ -348,9 +359,62 @@ pub async fn seal_from(
             &recipients,
             &options,
         )
+        .map(|s| if long_lines { long_base64_lines(&s) } else { s })
     })
     .await
     .unwrap_or_else(|e| Err(SmimeError::Mime(format!("seal task failed: {e}"))))
+}
+
+/// The `long-base64-lines` switch: the envelope's base64 rewrapped at 900 columns.
+fn long_base64_lines(sealed: &[u8]) -> Vec<u8> {
+    let (head, body) = crate::smime::entity::split_header_body(sealed);
+    let flat: Vec<u8> = body
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    let mut out = head.to_vec();
+    out.extend_from_slice(b"\r\n");
+    for line in flat.chunks(900) {
+        out.extend_from_slice(line);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// The `drop-attachments` switch: the parts of a multipart message that are attachments
+/// are left out (the preamble, the other parts and the closing delimiter stay).
+fn drop_attachments(message: Vec<u8>) -> Vec<u8> {
+    let Some(ct) = crate::smime::entity::header_text(&message, "Content-Type") else {
+        return message;
+    };
+    let Some(boundary) = ct.split(';').find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        (k.trim().eq_ignore_ascii_case("boundary")).then(|| v.trim().trim_matches('"').to_string())
+    }) else {
+        return message;
+    };
+    let text = String::from_utf8_lossy(&message).to_string();
+    let delimiter = format!("\r\n--{boundary}");
+    let pieces: Vec<&str> = text.split(&delimiter).collect();
+    let mut out = String::new();
+    for (i, piece) in pieces.iter().enumerate() {
+        let is_part = i > 0 && !piece.starts_with("--");
+        let attachment = is_part && {
+            let (part_head, _) = crate::smime::entity::split_header_body(piece.as_bytes());
+            String::from_utf8_lossy(part_head)
+                .to_ascii_lowercase()
+                .contains("content-disposition: attachment")
+        };
+        if attachment {
+            continue;
+        }
+        if i > 0 {
+            out.push_str(&delimiter);
+        }
+        out.push_str(piece);
+    }
+    out.into_bytes()
 }
 
 /// Delivers `data` to `recipients` (grouped by domain), with retries. Returns the hops used.
@@ -496,26 +560,22 @@ async fn choose(
     if faults.on(Fault::DomainBoundBeforeAddressBound) {
         levels.reverse();
     }
-    let options = PathOptions {
-        online: true,
-        fetch_timeout: Duration::from_secs(core.settings.timeouts.trust_fetch_secs),
-        ..PathOptions::default()
-    };
     for level in levels {
         if level.is_empty() {
             continue;
         }
         let mut valid = Vec::new();
         for c in level.into_iter().filter(can_encrypt_to) {
-            let report = crate::trust::validate_async(
-                c.clone(),
-                Vec::new(),
-                sender.outgoing_anchors.clone(),
-                core.settings.crls.clone(),
-                OffsetDateTime::now_utc(),
-                options.clone(),
-            )
-            .await;
+            let report = core
+                .paths
+                .validate(
+                    c.clone(),
+                    Vec::new(),
+                    sender.outgoing_anchors.clone(),
+                    core.settings.crls.clone(),
+                    OffsetDateTime::now_utc(),
+                )
+                .await;
             if report.trusted() {
                 valid.push(c);
             }
@@ -530,6 +590,46 @@ async fn choose(
     Err(format!(
         "no certificate for {recipient} is bound, usable for encryption and trusted (TRUST-02, DISC-16)"
     ))
+}
+
+/// The message as the `drop-attachments`, `rewrite-from`, `drop-message-id` and
+/// `drop-notification-request` switches break it.
+fn broken_by_faults(core: &Core, message: Vec<u8>) -> Vec<u8> {
+    let f = core.faults();
+    let message = if f.on(Fault::DropAttachments) {
+        drop_attachments(message)
+    } else {
+        message
+    };
+    let drop_request = f.on(Fault::DropNotificationRequest);
+    if !f.on(Fault::RewriteFrom) && !f.on(Fault::DropMessageId) && !drop_request {
+        return message;
+    }
+    let (head, body) = crate::smime::entity::split_header_body(&message);
+    let head = String::from_utf8_lossy(head).to_string();
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in head.split_inclusive('\n') {
+        let lower = line.to_ascii_lowercase();
+        if skipping && (line.starts_with(' ') || line.starts_with('\t')) {
+            continue;
+        }
+        skipping = false;
+        if (f.on(Fault::DropMessageId) && lower.starts_with("message-id:"))
+            || (drop_request && lower.starts_with("disposition-notification-"))
+        {
+            skipping = true;
+        } else if f.on(Fault::RewriteFrom) && lower.starts_with("from:") {
+            out.push_str(&format!("From: postmaster@{}\r\n", core.settings.hostname));
+            skipping = true;
+        } else {
+            out.push_str(line);
+        }
+    }
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(b"\r\n");
+    bytes.extend_from_slice(body);
+    bytes
 }
 
 /// The whole outbound path for one submitted message.
@@ -552,6 +652,13 @@ pub async fn send_message(
     if let Err(e) = lock(&core.tracker).send(&id, &recipients, original.requested_dispatched, now) {
         eprintln!("hisp {}: tracker: {e}", core.settings.hostname);
     }
+    let message = broken_by_faults(core, message);
+    // MSG-06: 8-bit parts re-encoded before signing.
+    let message = if core.faults().on(Fault::No7bitConversion) {
+        message
+    } else {
+        super::transfer::to_seven_bit(&message)
+    };
     let mut by_domain: BTreeMap<String, (Vec<String>, Vec<Certificate>)> = BTreeMap::new();
     let mut failed: Vec<(String, StatusCode, String)> = Vec::new();
     let mut in_clear: Vec<String> = Vec::new();
@@ -589,15 +696,18 @@ pub async fn send_message(
         };
         match deliver(core, &sender.address, &rcpts, &sealed).await {
             Ok(_) => core.audit(
-                AuditEvent::new(
-                    EventKind::OutgoingSent,
-                    OffsetDateTime::now_utc(),
-                    core.principal(),
-                )
-                .message_id(id.clone())
-                .from(sender.address.clone())
-                .to(rcpts.iter().cloned())
-                .outcome("sent"),
+                core.with_content(
+                    AuditEvent::new(
+                        EventKind::OutgoingSent,
+                        OffsetDateTime::now_utc(),
+                        core.principal(),
+                    )
+                    .message_id(id.clone())
+                    .from(sender.address.clone())
+                    .to(rcpts.iter().cloned())
+                    .outcome("sent"),
+                    &message,
+                ),
             ),
             Err(e) => {
                 let status = match e {

@@ -77,3 +77,29 @@ pub(crate) fn signature_bits(
     let sig = signer.sign_bytes(tbs_der)?;
     BitString::from_bytes(&sig).map_err(PkiError::der("signature"))
 }
+
+/// The same subject, key, validity and extensions, but self-signed: what a HISP that signs
+/// outside its anchor's hierarchy puts on the wire (the `self-signed-signer` fault switch).
+pub fn self_signed_copy(
+    cert: &Certificate,
+    key: &crate::keys::PrivateKey,
+) -> Result<Certificate, PkiError> {
+    let tbs = cert.tbs_certificate();
+    let hash = match key {
+        crate::keys::PrivateKey::P384(_) => super::spec::SignatureHash::Sha384,
+        _ => super::spec::SignatureHash::Sha256,
+    };
+    let signer = CertSigner::new(key, hash)?;
+    issue(
+        CertificateRequest {
+            name: "self-signed copy".into(),
+            subject: tbs.subject().clone(),
+            issuer: tbs.subject().clone(),
+            serial: 1,
+            validity: *tbs.validity(),
+            public_key: tbs.subject_public_key_info().clone(),
+            extensions: tbs.extensions().cloned().unwrap_or_default(),
+        },
+        &signer,
+    )
+}

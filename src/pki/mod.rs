@@ -20,6 +20,7 @@ mod time;
 pub use crl::{RevokedEntry, build_crl};
 pub use error::PkiError;
 pub use generate::{ANCHOR_DER, ANCHOR_PEM, MANIFEST_FILE, SPEC_FILE, generate, seeded_rng};
+pub use issue::self_signed_copy;
 pub use manifest::{CredentialEntry, CrlEntry, FileEntry, Manifest, RevokedInfo};
 pub use p7c::build_p7c;
 pub use pkcs12::{PKCS12_PASSWORD, build_pkcs12};

@@ -65,6 +65,12 @@ pub fn render(report: &RunReport) -> String {
             let reason = escape(s.reason.as_deref().unwrap_or(""));
             match s.verdict {
                 Verdict::Passed => out.push_str("/>\n"),
+                Verdict::Warned => {
+                    let _ = writeln!(
+                        out,
+                        ">\n      <system-out>{reason}</system-out>\n    </testcase>"
+                    );
+                }
                 Verdict::Failed => {
                     let _ = writeln!(
                         out,

@@ -121,4 +121,53 @@ mod tests {
         assert_eq!(back, report);
         let _ = std::fs::remove_dir_all(dir);
     }
+
+    #[test]
+    fn a_failed_should_case_passes_with_a_warning_unless_strict() {
+        let make = || {
+            let mut failed = scenario("RX-40 legacy types", Verdict::Failed, Some("refused"));
+            failed.tags.push("should".into());
+            RunReport::new(
+                "embedded reference SUT".into(),
+                None,
+                "2026-11-26T00:00:00Z".into(),
+                10,
+                vec![failed, scenario("RX-19 b", Verdict::Failed, Some("x"))],
+            )
+        };
+        let mut lenient = make();
+        lenient.apply_should_rule(false);
+        assert_eq!(lenient.scenarios[0].verdict, Verdict::Warned);
+        assert!(
+            lenient.scenarios[0]
+                .reason
+                .as_deref()
+                .unwrap_or("")
+                .contains("refused")
+        );
+        assert_eq!(
+            lenient.scenarios[1].verdict,
+            Verdict::Failed,
+            "only @should"
+        );
+        assert_eq!(
+            (
+                lenient.totals.passed,
+                lenient.totals.warned,
+                lenient.totals.failed
+            ),
+            (1, 1, 1)
+        );
+        assert!(
+            lenient.coverage[0]
+                .scenarios
+                .iter()
+                .any(|e| e.verdict == Verdict::Warned)
+        );
+        assert!(junit::render(&lenient).contains("<system-out>passed with a warning"));
+        let mut strict = make();
+        strict.apply_should_rule(true);
+        assert_eq!(strict.scenarios[0].verdict, Verdict::Failed);
+        assert_eq!(strict.totals.failed, 2);
+    }
 }

@@ -100,6 +100,8 @@ password = "{PASSWORD}"
 "hisp.direct.test" = ["pki:hisp_domain"]
 "sender@hisp.direct.test" = ["pki:hisp_sender"]
 "good@hisp.direct.test" = ["pki:hisp_good"]
+"second@hisp.direct.test" = ["pki:hisp_second"]
+"split@hisp.direct.test" = ["pki:hisp_split_sign", "pki:hisp_split_enc"]
 "#,
         maildir = dir.join("maildir").display(),
         audit = dir.join("audit.jsonl").display(),
@@ -139,7 +141,7 @@ pub async fn start(
     let model = SutModel {
         domain: DOMAIN.into(),
         profile: "ds-1.3".into(),
-        claims: ["pop3", "audit", "aes-gcm", "ecdsa", "ipkix"]
+        claims: ["pop3", "audit", "audit-digest", "aes-gcm", "ecdsa", "ipkix"]
             .into_iter()
             .map(String::from)
             .collect(),

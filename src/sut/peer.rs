@@ -93,6 +93,7 @@ signing = "pki:hisp_sender"
         maildir = dir.join("maildir").display(),
         audit = dir.join("audit.jsonl").display(),
     );
+    text.push_str(&trust_send_mailboxes(&anchors));
     for k in KEY_HOLDERS {
         text.push_str(&format!(
             "\n[[address]]\naddress = \"keys-{}@hisp.direct.test\"\nsigning = \"pki:{k}\"\n",
@@ -100,6 +101,51 @@ signing = "pki:hisp_sender"
         ));
     }
     text
+}
+
+/// The recipients of what the SUT sends (TEST-CATALOGUE §b.2, §e): `good@`, `second@`, the
+/// split-certificate `split@` (it decrypts with its encryption-only key), a mailbox that
+/// never answers (`nomdn8@`, timeout DSNs), and one address in `domain1` and in
+/// `untrusted.direct.test`, so that whatever the SUT delivers there is accepted and captured.
+fn trust_send_mailboxes(anchors: &str) -> String {
+    format!(
+        r#"
+[[address]]
+address = "good@hisp.direct.test"
+signing = "pki:hisp_good"
+
+[[address]]
+address = "second@hisp.direct.test"
+signing = "pki:hisp_second"
+
+[[address]]
+address = "split@hisp.direct.test"
+signing = "pki:hisp_split_sign"
+encryption = "pki:hisp_split_enc"
+
+[[address]]
+address = "nomdn8@hisp.direct.test"
+responder = "nomdn8"
+
+[[domain]]
+name = "domain1.direct.test"
+incoming_anchors = [{anchors}]
+outgoing_anchors = [{anchors}]
+
+[[address]]
+address = "d1@domain1.direct.test"
+signing = "pki:D1_valA"
+
+[[domain]]
+name = "untrusted.direct.test"
+signing = "pki:untrusted_domain"
+incoming_anchors = [{anchors}]
+outgoing_anchors = [{anchors}]
+
+[[address]]
+address = "user@untrusted.direct.test"
+"#
+    )
 }
 
 /// Starts the peer HISP.
