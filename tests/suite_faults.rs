@@ -1,7 +1,9 @@
 //! Every check can fail: the suite passes against the clean embedded SUT, and each fault
 //! switch that the trust-receive and mdn areas can see fails at least one scenario. Each fault
 //! run selects the scenarios aimed at it (by tag), so that the whole test takes seconds; the
-//! matrix (fault → scenarios it failed) is written to `reports/fault-matrix.md`.
+//! matrix (fault → scenarios it failed) is written to `reports/fault-matrix.md`. Fault runs use
+//! `--strict`, so that a switch breaking a SHOULD (`@should`, passed with a warning otherwise)
+//! counts as caught.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -120,7 +122,8 @@ fn clean_sut_passes_and_every_visible_fault_fails_a_scenario() {
             .map(|&(f, name, breaks)| {
                 let dir: PathBuf = tmp.path().join(name);
                 std::thread::spawn(move || {
-                    let o = aimed(f).map(|tags| run(&dir, &["--fault", name, "--tags", tags]));
+                    let o = aimed(f)
+                        .map(|tags| run(&dir, &["--strict", "--fault", name, "--tags", tags]));
                     (f, name, breaks, o)
                 })
             })
