@@ -41,6 +41,13 @@ Feature: Discovery: the SUT finds its recipients' certificates
     When the SUT's edge user submits a message about "D5" to d5@domain1.direct.test
     Then the SUT sends nothing to d5@domain1.direct.test
 
+  @D5 @needs-pop3 @req-DISC-17
+  Scenario: D5 notice: the edge user learns that the message was not sent
+    Given the harness world publishes discovery case D5
+    When the SUT's edge user submits a message about "D5 notice" to d5@domain1.direct.test
+    Then the SUT sends nothing to d5@domain1.direct.test
+    And a failure notice for the message reaches the edge user
+
   @D6 @negative @req-DISC-14 @req-DISC-17
   Scenario: D6 invalid domain-bound certificate in DNS
     Given the harness world publishes discovery case D6
@@ -78,6 +85,13 @@ Feature: Discovery: the SUT finds its recipients' certificates
     Given the harness world publishes discovery case D11
     When the SUT's edge user submits a message about "D11" to d11@domain6.direct.test
     Then the SUT sends nothing to d11@domain6.direct.test
+
+  @D11 @needs-pop3 @req-DISC-17
+  Scenario: D11 notice: the edge user learns that the message was not sent
+    Given the harness world publishes discovery case D11
+    When the SUT's edge user submits a message about "D11 notice" to d11@domain6.direct.test
+    Then the SUT sends nothing to d11@domain6.direct.test
+    And a failure notice for the message reaches the edge user
 
   @D12 @negative @req-DISC-11 @req-DISC-17
   Scenario: D12 no CERT records and no reachable LDAP server

@@ -105,6 +105,32 @@ fn free_port() -> Result<std::net::SocketAddr, CannotRun> {
         .map_err(|e| cannot(format!("no free loopback port: {e}")))
 }
 
+/// Starts the harness peer HISP on `first`, or, when another process took that port between
+/// `free_port` and the bind (runs side by side), on fresh ports, pointing the tap at it.
+async fn start_peer(
+    dir: &Path,
+    first: std::net::SocketAddr,
+    tap: &Tap,
+    m: &direct_conformance::sut::SutModel,
+    capture: &[String],
+) -> Result<direct_conformance::hisp::HispHandle, CannotRun> {
+    let mut addr = first;
+    let mut tries = 0;
+    loop {
+        match peer::start(dir, addr, &m.domain, m.backbone, &m.anchors, capture).await {
+            Ok(p) => {
+                tap.set_upstream(addr);
+                return Ok(p);
+            }
+            Err(e) if tries < 4 && e.to_string().contains("in use") => {
+                tries += 1;
+                addr = free_port()?;
+            }
+            Err(e) => return Err(cannot(e)),
+        }
+    }
+}
+
 /// The SUT's audit lines about the scenario's message, for every scenario that sent one.
 fn audit_evidence(ctx: &RunContext, w: &mut DirectWorld) {
     let (Some(path), Some(sent)) = (&ctx.sut.audit, &w.sent) else {
@@ -187,6 +213,15 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
     env_config.pki = Some(pki.clone());
     if let Some(m) = &file_model {
         env_config.dns = m.harness_dns;
+        // An external SUT finds every test host (the domains' MX targets, ldap.direct.test,
+        // pki.direct.test) at the harness DNS's address, and fetches the AIA and CRL URLs its
+        // certificates name on the catalogue's HTTP port.
+        if !m.harness_dns.ip().is_unspecified() {
+            env_config.bind = m.harness_dns.ip();
+        }
+        let catalogue = WorldConfig::default();
+        env_config.http = std::net::SocketAddr::new(env_config.bind, catalogue.http.port());
+        env_config.https = std::net::SocketAddr::new(env_config.bind, catalogue.https.port());
     }
     let env = Arc::new(World::start(env_config).await.map_err(|e| {
         cannot(format!(
@@ -221,11 +256,7 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
     capture.dedup();
     let (model, embedded_handle, peer_handle) = match file_model {
         Some(m) => {
-            let p = peer::start(
-                &peer_dir, peer_addr, &m.domain, m.backbone, &m.anchors, &capture,
-            )
-            .await
-            .map_err(cannot)?;
+            let p = start_peer(&peer_dir, peer_addr, &tap, &m, &capture).await?;
             (m, None, p)
         }
         None => {
@@ -234,11 +265,7 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
                 .await
                 .map_err(cannot)?;
             m.harness_backbone = tap.addr;
-            let p = peer::start(
-                &peer_dir, peer_addr, &m.domain, m.backbone, &m.anchors, &capture,
-            )
-            .await
-            .map_err(cannot)?;
+            let p = start_peer(&peer_dir, peer_addr, &tap, &m, &capture).await?;
             (m, Some(h), p)
         }
     };

@@ -1053,6 +1053,22 @@ signing = "pki:hisp_good"
         assert_eq!(s.profile, Profile::Ds13);
     }
 
+    #[test]
+    fn capture_domains_match_any_recipient_case_insensitively() {
+        let s = HispConfig::parse(&MINIMAL.replace(
+            "maildir = \"mail\"",
+            "maildir = \"mail\"\ncapture_domains = [\"Domain1.direct.test.\"]",
+        ))
+        .unwrap()
+        .load(Path::new("/tmp"))
+        .unwrap();
+        assert!(s.is_capture("d1@domain1.direct.test"));
+        assert!(s.is_capture("D1@DOMAIN1.Direct.Test"));
+        assert!(!s.is_capture("d1@domain10.direct.test"));
+        assert!(!s.is_capture("good@hisp.direct.test"));
+        assert!(!s.is_capture("domain1.direct.test"));
+    }
+
     fn error_of(text: &str) -> String {
         match HispConfig::parse(text).and_then(|c| c.load(Path::new("/tmp"))) {
             Ok(_) => panic!("accepted"),

@@ -218,7 +218,7 @@ impl Fault {
         (
             Fault::SendInClearWithoutCertificate,
             "send-in-clear-without-certificate",
-            "sends the message unencrypted when discovery finds no certificate at all (DISC-17)",
+            "sends the message unencrypted when no usable certificate is found for a recipient (DISC-17)",
         ),
         (
             Fault::NoTimeoutDsn,

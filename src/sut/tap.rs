@@ -21,10 +21,21 @@ pub struct Captured {
     pub data: Vec<u8>,
 }
 
-#[derive(Default)]
 struct Shared {
     captured: Mutex<Vec<Captured>>,
     notify: Notify,
+    /// Where to relay; settable until the harness HISP has its port.
+    upstream: Mutex<SocketAddr>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared {
+            captured: Mutex::default(),
+            notify: Notify::default(),
+            upstream: Mutex::new(SocketAddr::from(([127, 0, 0, 1], 0))),
+        }
+    }
 }
 
 /// The running tap.
@@ -137,13 +148,24 @@ impl Tap {
         let l = TcpListener::bind(listen).await?;
         let addr = l.local_addr()?;
         let shared = Arc::new(Shared::default());
+        *shared.upstream.lock().unwrap_or_else(|e| e.into_inner()) = upstream;
         let s2 = shared.clone();
         let task = tokio::spawn(async move {
             while let Ok((c, _)) = l.accept().await {
-                tokio::spawn(relay(c, upstream, s2.clone()));
+                let to = *s2.upstream.lock().unwrap_or_else(|e| e.into_inner());
+                tokio::spawn(relay(c, to, s2.clone()));
             }
         });
         Ok(Tap { addr, shared, task })
+    }
+
+    /// Relays later connections to `upstream` (the harness HISP moved to another port).
+    pub fn set_upstream(&self, upstream: SocketAddr) {
+        *self
+            .shared
+            .upstream
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = upstream;
     }
 
     pub fn captured(&self) -> Vec<Captured> {
