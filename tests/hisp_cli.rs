@@ -69,7 +69,7 @@ async fn hisp_command_serves_until_stopped() {
         .unwrap();
     let addr = |door: &str| -> std::net::SocketAddr {
         let rest = line.split(&format!("{door} ")).nth(1).expect(door);
-        rest.split([',', ' '])
+        rest.split(|c: char| c == ',' || c.is_whitespace())
             .next()
             .unwrap()
             .parse()

@@ -195,6 +195,8 @@ pub enum DeliveryError {
         domain: String,
         attempts: u32,
         last: String,
+        /// The enhanced status of a permanent refusal, for the DSN.
+        status: Option<(u8, u16, u16)>,
     },
 }
 
@@ -476,6 +478,7 @@ async fn deliver_domain(
                         domain: domain.to_string(),
                         attempts: attempt,
                         last: e.to_string(),
+                        status: e.enhanced_status(),
                     });
                 }
                 Err(e) => last = e.to_string(),
@@ -489,6 +492,7 @@ async fn deliver_domain(
         domain: domain.to_string(),
         attempts: t.delivery_attempts,
         last,
+        status: None,
     })
 }
 
@@ -710,8 +714,14 @@ pub async fn send_message(
                 ),
             ),
             Err(e) => {
-                let status = match e {
+                // The remote's own enhanced code when it refused for good (550 5.1.1 is a
+                // bad mailbox, not a timeout).
+                let status = match &e {
                     DeliveryError::NoRoute { .. } => STATUS_BAD_MAILBOX,
+                    DeliveryError::Failed {
+                        status: Some((c, s, d)),
+                        ..
+                    } => StatusCode::new(*c, *s, *d),
                     _ => STATUS_TIMEOUT,
                 };
                 for r in rcpts {

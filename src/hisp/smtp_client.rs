@@ -43,6 +43,27 @@ impl ClientError {
     pub fn is_permanent(&self) -> bool {
         matches!(self, ClientError::Refused { reply_code, .. } if *reply_code >= 500)
     }
+
+    /// The enhanced status code (RFC 3463) at the start of a refusal's text, when its class
+    /// agrees with the reply code's: what a failure DSN should report (RFC 3464 §2.3.4).
+    pub fn enhanced_status(&self) -> Option<(u8, u16, u16)> {
+        let ClientError::Refused {
+            reply_code,
+            reply_text,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        let word = reply_text.split_whitespace().next()?;
+        let mut parts = word.split('.');
+        let class: u8 = parts.next()?.parse().ok()?;
+        let subject: u16 = parts.next()?.parse().ok()?;
+        let detail: u16 = parts.next()?.parse().ok()?;
+        let agrees = u16::from(class) == reply_code / 100 && matches!(class, 2 | 4 | 5);
+        (parts.next().is_none() && agrees && subject < 1000 && detail < 1000)
+            .then_some((class, subject, detail))
+    }
 }
 
 /// How to talk.
@@ -224,6 +245,27 @@ pub fn dot_stuff(data: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusals_enhanced_status_is_read_when_it_agrees_with_the_reply_code() {
+        let refused = |code: u16, text: &str| ClientError::Refused {
+            stage: "RCPT",
+            reply_code: code,
+            reply_text: text.into(),
+        };
+        assert_eq!(
+            refused(550, "5.1.1 No such mailbox").enhanced_status(),
+            Some((5, 1, 1))
+        );
+        assert_eq!(refused(550, "4.1.1 mismatch").enhanced_status(), None);
+        assert_eq!(refused(550, "No such mailbox").enhanced_status(), None);
+        assert_eq!(refused(550, "5.1 short").enhanced_status(), None);
+        assert_eq!(refused(550, "5.1.1.1 long").enhanced_status(), None);
+        assert_eq!(
+            ClientError::ConnectTimeout(([127, 0, 0, 1], 1).into()).enhanced_status(),
+            None
+        );
+    }
 
     #[tokio::test]
     async fn hostile_reply_is_an_error_not_a_panic() {
