@@ -49,12 +49,25 @@ enum Command {
     Faults,
     /// Run one reference HISP (backbone SMTP, submission, POP3) until Ctrl-C.
     Hisp {
-        /// The HISP's TOML configuration (see examples/hisp.toml).
+        /// The HISP's TOML configuration (see examples/hisp.toml); `${NAME}` and
+        /// `${NAME:-default}` in it are taken from the environment.
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
+        /// Turn on a fault switch besides the file's `faults` (repeatable; the environment
+        /// variable takes a comma-separated list: how a container image is faulted).
+        #[arg(long, value_name = "NAME", env = "DC_FAULTS", value_delimiter = ',')]
+        fault: Vec<String>,
     },
     /// Audit-log tools: `audit verify FILE` checks the hash chain.
     Audit(direct_conformance::audit::AuditArgs),
+    /// Serve a folder of reports over HTTP until Ctrl-C (the `report` service of docker-compose.yml).
+    Web {
+        /// The folder to serve (a run's --report-dir, or its parent).
+        #[arg(long, value_name = "DIR", default_value = "reports")]
+        root: PathBuf,
+        #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -90,11 +103,12 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Hisp { config } => hisp(&config),
+        Command::Hisp { config, fault } => hisp(&config, &fault),
         Command::Certs { out, epoch, spec } => certs(out, epoch, spec),
         Command::Audit(args) => Ok(ExitCode::from(direct_conformance::audit::command::run(
             &args,
         ))),
+        Command::Web { root, listen } => web(root, listen),
     }
 }
 
@@ -107,29 +121,43 @@ fn validate(args: &direct_conformance::validate::ValidateArgs) -> anyhow::Result
     Ok(ExitCode::from(outcome.exit_code()))
 }
 
-/// `hisp --config FILE`: one reference HISP until Ctrl-C; bound addresses on stdout.
-fn hisp(config: &std::path::Path) -> anyhow::Result<ExitCode> {
+/// `hisp --config FILE`: one reference HISP until Ctrl-C (or SIGTERM); bound addresses on
+/// stdout.
+fn hisp(config: &std::path::Path, faults: &[String]) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
-        let handle = start_hisp(config).await?;
+        let handle = start_hisp(config, faults).await?;
         println!("(Ctrl-C stops)");
-        tokio::signal::ctrl_c().await?;
+        stop_signal().await?;
         handle.shutdown().await;
         anyhow::Ok(ExitCode::SUCCESS)
     })
 }
 
-/// Starts the reference HISP of `config` (relative paths in it are taken from its folder)
-/// and prints its doors.
+/// Starts the reference HISP of `config` (`${VAR}` expanded from the environment; relative
+/// paths taken from its folder), with `faults` added, and prints its doors.
 async fn start_hisp(
     config: &std::path::Path,
+    faults: &[String],
 ) -> anyhow::Result<direct_conformance::hisp::HispHandle> {
-    use direct_conformance::hisp::{Hisp, HispConfig};
+    use direct_conformance::hisp::{Hisp, HispConfig, envsubst};
     let base = config
         .parent()
         .map(std::path::Path::to_path_buf)
         .unwrap_or_default();
-    let settings = HispConfig::read(config)?.load(&base)?;
+    let text = std::fs::read_to_string(config)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", config.display()))?;
+    let text = envsubst::expand(&text, |n| std::env::var(n).ok())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", config.display()))?;
+    let mut parsed =
+        HispConfig::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", config.display()))?;
+    parsed.faults.extend(
+        faults
+            .iter()
+            .map(|f| f.trim().to_string())
+            .filter(|f| !f.is_empty()),
+    );
+    let settings = parsed.load(&base)?;
     let handle = Hisp::start(settings).await?;
     let show = |a: Option<std::net::SocketAddr>| a.map_or("off".to_string(), |a| a.to_string());
     println!(
@@ -149,6 +177,43 @@ async fn start_hisp(
     Ok(handle)
 }
 
+/// Ctrl-C, or SIGTERM: a server in a container is PID 1, which the kernel shields from a
+/// SIGTERM it has no handler for (`docker stop` would wait 10 s, then kill).
+async fn stop_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await
+}
+
+/// `web`: the reports folder over HTTP until Ctrl-C or SIGTERM.
+fn web(root: PathBuf, listen: std::net::SocketAddr) -> anyhow::Result<ExitCode> {
+    use direct_conformance::report::web;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let l = web::bind(listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("--listen {listen}: {e}"))?;
+        println!(
+            "serving {} on http://{} (Ctrl-C stops)",
+            root.display(),
+            l.local_addr()?
+        );
+        tokio::select! {
+            r = web::serve(l, root) => r?,
+            r = stop_signal() => r?,
+        }
+        anyhow::Ok(ExitCode::SUCCESS)
+    })
+}
+
 /// `run`'s flags.
 #[derive(Debug, clap::Args)]
 struct RunArgs {
@@ -164,9 +229,16 @@ struct RunArgs {
     /// Where index.html, junit.xml and results.json go.
     #[arg(long, value_name = "DIR", default_value = "reports/latest")]
     report_dir: PathBuf,
-    /// Turn on a fault switch in the embedded SUT (see `direct-conformance faults`).
+    /// Turn on a fault switch in the embedded SUT, or in the --sut-image container through
+    /// DC_FAULTS (see `direct-conformance faults`).
     #[arg(long, value_name = "NAME")]
     fault: Option<String>,
+    /// Start the SUT from this local Docker image (never pulled) on a Docker network of the
+    /// run's own, and remove it afterwards; --sut describes it (its door addresses name the
+    /// container's ports), default: the example SUT image (scripts/build-images). Needs the
+    /// cargo feature `containers`.
+    #[arg(long, value_name = "IMAGE")]
+    sut_image: Option<String>,
     /// Scenarios run at the same time.
     #[arg(long, value_name = "N", default_value_t = 16)]
     concurrency: usize,
@@ -190,6 +262,7 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         concurrency: args.concurrency,
         features: args.features.clone(),
         progress: std::io::stderr().is_terminal(),
+        sut_image: args.sut_image.clone(),
     };
     // More workers than cores: the harness, the peer and the embedded SUT share this runtime,
     // and one worker busy with a signature must not starve every other door on 2 cores.
@@ -368,7 +441,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         let world = World::start(config).await?;
         print!("{}", world.describe());
         let hisp = match &args.hisp {
-            Some(path) => match start_hisp(path).await {
+            Some(path) => match start_hisp(path, &[]).await {
                 Ok(h) => Some(h),
                 Err(e) => {
                     world.shutdown().await;
@@ -378,7 +451,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             None => None,
         };
         println!("serving {} cases; Ctrl-C stops", world.cases().len());
-        tokio::signal::ctrl_c().await?;
+        stop_signal().await?;
         println!("stopping");
         if let Some(h) = hisp {
             h.shutdown().await;

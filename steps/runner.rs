@@ -15,7 +15,7 @@ use direct_conformance::hisp::Fault;
 use direct_conformance::pki::ReferencePki;
 use direct_conformance::report::{RunReport, ScenarioReport, Verdict};
 use direct_conformance::sut::tap::Tap;
-use direct_conformance::sut::{SutFile, embedded, peer};
+use direct_conformance::sut::{SutFile, container, embedded, peer};
 
 use super::collector::{self, Collector};
 use super::context::RunContext;
@@ -61,6 +61,9 @@ pub struct RunOptions {
     pub concurrency: usize,
     pub features: Option<PathBuf>,
     pub progress: bool,
+    /// The SUT as a local Docker image (`--sut-image`), described by `sut` or, without it,
+    /// as the example SUT image.
+    pub sut_image: Option<String>,
 }
 
 /// The run could not start; the text says what to fix.
@@ -169,9 +172,9 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
         .transpose()?;
     if let Some(f) = &opts.fault {
         f.parse::<Fault>().map_err(|e| cannot(e.to_string()))?;
-        if opts.sut.is_some() {
+        if opts.sut.is_some() && opts.sut_image.is_none() {
             return Err(cannot(
-                "--fault applies to the embedded SUT only: drop --sut or --fault",
+                "--fault applies to the embedded SUT and to --sut-image only: drop --sut or --fault",
             ));
         }
     }
@@ -209,6 +212,12 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
         }
         None => None,
     };
+    // A SUT image: the run's Docker network first; the harness listens on its gateway.
+    let network = match &opts.sut_image {
+        Some(_) => Some(container::Network::create().await.map_err(cannot)?),
+        None => None,
+    };
+    let harness_ip = network.as_ref().map(|n| n.gateway);
     let mut env_config = WorldConfig::ephemeral();
     env_config.pki = Some(pki.clone());
     if let Some(m) = &file_model {
@@ -223,6 +232,12 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
         env_config.http = std::net::SocketAddr::new(env_config.bind, catalogue.http.port());
         env_config.https = std::net::SocketAddr::new(env_config.bind, catalogue.https.port());
     }
+    if let Some(ip) = harness_ip {
+        env_config.bind = ip;
+        env_config.dns = std::net::SocketAddr::new(ip, 0);
+        env_config.http = std::net::SocketAddr::new(ip, 0);
+        env_config.https = std::net::SocketAddr::new(ip, 0);
+    }
     let env = Arc::new(World::start(env_config).await.map_err(|e| {
         cannot(format!(
             "the mock DNS/LDAP/HTTP world could not start: {e} (is a port in use?)"
@@ -233,10 +248,13 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
     let sut_dir = scratch.0.join("sut");
     // The SUT delivers to the tap, the tap relays to the harness HISP and keeps the raw bytes.
     let peer_addr = free_port()?;
-    let tap_listen = file_model
-        .as_ref()
-        .map(|m| m.harness_backbone)
-        .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+    let tap_listen = match harness_ip {
+        Some(ip) => std::net::SocketAddr::new(ip, 0),
+        None => file_model
+            .as_ref()
+            .map(|m| m.harness_backbone)
+            .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+    };
     let tap = Arc::new(Tap::start(tap_listen, peer_addr).await.map_err(|e| {
         cannot(format!(
             "the harness backbone cannot listen on {tap_listen}: {e} (change [harness].backbone)"
@@ -254,12 +272,35 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
         .collect();
     capture.sort();
     capture.dedup();
-    let (model, embedded_handle, peer_handle) = match file_model {
-        Some(m) => {
+    let mut sut_container = None;
+    let (model, embedded_handle, peer_handle) = match (file_model, network, &opts.sut_image) {
+        (file_model, Some(net), Some(image)) => {
+            let faults: Vec<String> = opts.fault.iter().cloned().collect();
+            let (mut m, c) = container::start_sut(
+                net,
+                image,
+                file_model,
+                &faults,
+                &sut_dir,
+                container::HarnessAt {
+                    dns: env.dns,
+                    backbone: tap.addr,
+                    http: env.http,
+                },
+            )
+            .await
+            .map_err(cannot)?;
+            sut_container = Some(c);
+            m.harness_backbone = tap.addr;
+            m.harness_dns = env.dns;
             let p = start_peer(&peer_dir, peer_addr, &tap, &m, &capture).await?;
             (m, None, p)
         }
-        None => {
+        (Some(m), _, _) => {
+            let p = start_peer(&peer_dir, peer_addr, &tap, &m, &capture).await?;
+            (m, None, p)
+        }
+        (None, _, _) => {
             let faults: Vec<String> = opts.fault.iter().cloned().collect();
             let (mut m, h) = embedded::start(&sut_dir, tap.addr, env.dns, env.http, &faults)
                 .await
@@ -377,6 +418,10 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
         });
     }
 
+    let sut_log = match sut_container {
+        Some(c) => Some(c.finish().await),
+        None => None,
+    };
     if let Some(h) = embedded_handle {
         h.shutdown().await;
     }
@@ -387,11 +432,13 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
     if let Ok(env) = Arc::try_unwrap(env) {
         env.shutdown().await;
     }
-    Ok(RunReport::new(
+    let mut report = RunReport::new(
         model.label.clone(),
         opts.fault.clone(),
         started_at,
         clock.elapsed().as_millis() as u64,
         scenarios,
-    ))
+    );
+    report.sut_log = sut_log;
+    Ok(report)
 }

@@ -4,6 +4,7 @@
 pub mod html;
 pub mod junit;
 pub mod model;
+pub mod web;
 
 use std::path::{Path, PathBuf};
 

@@ -175,6 +175,9 @@ pub struct RunReport {
     pub totals: Totals,
     pub scenarios: Vec<ScenarioReport>,
     pub coverage: Vec<Coverage>,
+    /// What a containerised SUT (`run --sut-image`) wrote on stdout and stderr during the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sut_log: Option<String>,
 }
 
 impl RunReport {
@@ -228,6 +231,7 @@ impl RunReport {
                     scenarios,
                 })
                 .collect(),
+            sut_log: None,
         }
     }
 }

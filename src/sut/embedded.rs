@@ -142,6 +142,38 @@ pub async fn start(
     else {
         return Err(SutError::Embedded("a door did not open".into()));
     };
+    let label = if faults.is_empty() {
+        "embedded reference SUT".to_string()
+    } else {
+        format!("embedded reference SUT with fault {}", faults.join(", "))
+    };
+    let doors = Doors {
+        backbone,
+        submission: handle.submission,
+        pop3,
+        audit: Some(audit),
+        published_dns: handle.published.as_ref().and_then(|p| p.dns),
+    };
+    let model = model(doors, peer, dns, label);
+    Ok((model, handle))
+}
+
+/// Where the harness reaches a SUT configured like the embedded one (in-process, or the
+/// example SUT image `direct-conformance-sut` through its mapped ports).
+#[derive(Clone, Debug)]
+pub struct Doors {
+    pub backbone: SocketAddr,
+    pub submission: Option<SocketAddr>,
+    pub pop3: SocketAddr,
+    /// The audit file as the harness reads it.
+    pub audit: Option<PathBuf>,
+    /// The SUT's own DNS server publishing its certificates (hosting cases), if reachable.
+    pub published_dns: Option<SocketAddr>,
+}
+
+/// The model of a SUT configured as [`config_text`] configures it: recipients, claims,
+/// windows, credentials.
+pub fn model(doors: Doors, peer: SocketAddr, dns: SocketAddr, label: String) -> SutModel {
     let recipient = |local: &str, cert: &str| Recipient {
         address: format!("{local}@{DOMAIN}"),
         certificate: cert.to_string(),
@@ -149,19 +181,15 @@ pub async fn start(
         password: Some(PASSWORD.to_string()),
     };
     // The hosting cases look at the SUT's own publication (its [publish] DNS and LDAP).
-    let hosting = handle
-        .published
-        .as_ref()
-        .and_then(|p| p.dns)
-        .map(|dns| Hosting {
-            dns,
-            ldap: None,
-            dns_address: Some(format!("recipient@{DOMAIN}")),
-            dns_domain: Some(DOMAIN.to_string()),
-            ldap_address: Some(format!("recipient@{DOMAIN}")),
-            ldap_domain: Some(DOMAIN.to_string()),
-        });
-    let model = SutModel {
+    let hosting = doors.published_dns.map(|dns| Hosting {
+        dns,
+        ldap: None,
+        dns_address: Some(format!("recipient@{DOMAIN}")),
+        dns_domain: Some(DOMAIN.to_string()),
+        ldap_address: Some(format!("recipient@{DOMAIN}")),
+        ldap_domain: Some(DOMAIN.to_string()),
+    });
+    SutModel {
         domain: DOMAIN.into(),
         profile: "ds-1.3".into(),
         claims: ["pop3", "audit", "audit-digest", "aes-gcm", "ecdsa", "ipkix"]
@@ -183,25 +211,20 @@ pub async fn start(
         ]
         .into_iter()
         .collect(),
-        backbone,
-        submission: handle.submission.map(|a| super::config::SubmissionFile {
+        backbone: doors.backbone,
+        submission: doors.submission.map(|a| super::config::SubmissionFile {
             addr: a.to_string(),
             starttls: true,
             user: Some(format!("recipient@{DOMAIN}")),
             password: Some(PASSWORD.to_string()),
         }),
-        retrieval: Some(Retrieval::Pop3(pop3)),
+        retrieval: Some(Retrieval::Pop3(doors.pop3)),
         anchors: vec!["pki:direct.test_ca_root".into()],
-        audit: Some(audit),
+        audit: doors.audit,
         windows: windows(),
         harness_backbone: peer,
         harness_dns: dns,
         hosting,
-        label: if faults.is_empty() {
-            "embedded reference SUT".into()
-        } else {
-            format!("embedded reference SUT with fault {}", faults.join(", "))
-        },
-    };
-    Ok((model, handle))
+        label,
+    }
 }

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod config;
+pub mod container;
 pub mod embedded;
 pub mod peer;
 pub mod pop3;
@@ -22,6 +23,8 @@ pub enum SutError {
     Config(#[from] SutConfigError),
     #[error("the embedded reference SUT could not start: {0}")]
     Embedded(String),
+    #[error(transparent)]
+    Container(#[from] container::ContainerError),
     #[error(
         "the harness peer HISP hisp.direct.test could not start: {0} (is the [harness] backbone port free?)"
     )]
