@@ -468,7 +468,7 @@ async fn find_sent(w: &mut DirectWorld, i: usize) -> Result<(), String> {
     w.tx.submissions[i].found = found;
     let missing: Vec<&String> = wanted.difference(&covered).collect();
     if !missing.is_empty() {
-        peer_refusals(w);
+        super::verdict::peer_refusals(w);
         return Err(format!(
             "within {:?} the SUT sent no message for {} that the harness could open",
             ctx.sut.windows.accept,
@@ -480,28 +480,6 @@ async fn find_sent(w: &mut DirectWorld, i: usize) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-fn peer_refusals(w: &mut DirectWorld) {
-    let Ok(ctx) = w.ctx() else { return };
-    let lines: Vec<String> = ctx
-        .peer
-        .events()
-        .into_iter()
-        .filter_map(|e| match e {
-            HispEvent::Rejected { recipients, reason } => {
-                Some(format!("{}: {reason}", recipients.join(", ")))
-            }
-            _ => None,
-        })
-        .collect();
-    if !lines.is_empty() {
-        w.record(
-            "hisp-events",
-            "messages the harness HISP refused during the run",
-            lines.join("\n"),
-        );
-    }
 }
 
 #[then(regex = r"^the SUT sends (?:the message|all three messages) on the backbone$")]

@@ -123,7 +123,7 @@ async fn wait_mdn(
 }
 
 /// What the harness HISP refused during the scenario (an unsigned MDN, a SHA-1 one …).
-fn peer_refusals(w: &mut DirectWorld) {
+pub(super) fn peer_refusals(w: &mut DirectWorld) {
     let Ok(ctx) = w.ctx() else { return };
     let lines: Vec<String> = ctx
         .peer

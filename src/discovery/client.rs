@@ -143,13 +143,8 @@ impl Discoverer {
                 validate_with(&input, &options, Some(f))
             })
             .await;
-        let report = report.unwrap_or_else(|| crate::trust::PathReport {
-            checks: vec![crate::trust::TrustCheck::new(
-                601,
-                crate::trust::Outcome::NotEvaluated("the HTTP client could not start".into()),
-                "path validation did not complete",
-            )],
-            ..crate::trust::PathReport::default()
+        let report = report.unwrap_or_else(|| {
+            crate::trust::PathReport::not_evaluated("the HTTP client could not start")
         });
         (report, steps)
     }

@@ -160,14 +160,8 @@ pub async fn validate_async(
         };
         validate(&input, &options)
     });
-    job.await.unwrap_or_else(|e| PathReport {
-        checks: vec![TrustCheck::new(
-            601,
-            Outcome::NotEvaluated(format!("validation task failed: {e}")),
-            "path validation did not complete",
-        )],
-        ..PathReport::default()
-    })
+    job.await
+        .unwrap_or_else(|e| PathReport::not_evaluated(format!("validation task failed: {e}")))
 }
 
 /// As [`validate`], with the caller's fetcher (`None`: offline, whatever `options.online` says).

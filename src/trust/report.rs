@@ -110,6 +110,19 @@ pub struct PathReport {
 }
 
 impl PathReport {
+    /// A validation that did not complete (a failed task, no HTTP client): VC-601 not
+    /// evaluated, with the reason.
+    pub fn not_evaluated(reason: impl Into<String>) -> Self {
+        PathReport {
+            checks: vec![TrustCheck::new(
+                601,
+                Outcome::NotEvaluated(reason.into()),
+                "path validation did not complete",
+            )],
+            ..PathReport::default()
+        }
+    }
+
     /// True when a path was accepted (no `Fail` among its checks).
     pub fn trusted(&self) -> bool {
         self.path.is_some()
