@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::validate::correlation::Correlation;
 use crate::validate::engine::validate_owned;
 use crate::validate::error::ValidateError;
 use crate::validate::finding::Profile;
@@ -46,6 +47,11 @@ pub struct ValidateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// The original message(s) an MDN or DSN answers, as sent: lets VC-709, VC-711 and
+    /// VC-714 correlate the notification (Message-ID, where it went, what was requested);
+    /// repeatable (several originals: the notification may answer any of them).
+    #[arg(long, value_name = "FILE")]
+    pub original: Vec<PathBuf>,
     /// Print the check catalogue and exit.
     #[arg(long)]
     pub list_checks: bool,
@@ -160,6 +166,21 @@ pub fn load_options(args: &ValidateArgs) -> Result<ValidationOptions, ValidateEr
     }
     for p in &args.crl {
         options.crls.push(read_file(p)?);
+    }
+    for p in &args.original {
+        let c = Correlation::from_original(&read_file(p)?);
+        options.correlation = Some(match options.correlation.take() {
+            None => c,
+            Some(mut all) => {
+                all.message_ids.extend(c.message_ids);
+                all.notify_to.extend(c.notify_to);
+                all.final_delivery_requested = match (all.final_delivery_requested, c.final_delivery_requested) {
+                    (Some(a), Some(b)) => Some(a || b),
+                    (a, b) => a.or(b),
+                };
+                all
+            }
+        });
     }
     Ok(options)
 }
