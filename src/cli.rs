@@ -246,7 +246,12 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     };
     let _ = args.strict; // no @should case ends with a warning yet: strict changes nothing.
     let runtime = tokio::runtime::Runtime::new()?;
-    let report = match runtime.block_on(crate::steps::runner::run(opts)) {
+    let outcome = runtime.block_on(crate::steps::runner::run(opts));
+    if direct_conformance::sut::container::interrupted() {
+        // The signal watcher removed the container; what the run saw after that is moot.
+        return Ok(ExitCode::from(130));
+    }
+    let report = match outcome {
         Ok(r) => r,
         Err(e) => {
             eprintln!("direct-conformance run: could not start: {e}");
