@@ -270,7 +270,12 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         .worker_threads(8)
         .enable_all()
         .build()?;
-    let mut report = match runtime.block_on(crate::steps::runner::run(opts)) {
+    let outcome = runtime.block_on(crate::steps::runner::run(opts));
+    if direct_conformance::sut::container::interrupted() {
+        // The signal watcher removed the container; what the run saw after that is moot.
+        return Ok(ExitCode::from(130));
+    }
+    let mut report = match outcome {
         Ok(r) => r,
         Err(e) => {
             eprintln!("direct-conformance run: could not start: {e}");

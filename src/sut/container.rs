@@ -227,6 +227,19 @@ pub async fn start_sut(
     Ok((model, sut))
 }
 
+/// Set when Ctrl-C or SIGTERM arrived during a container run (what it started is being, or
+/// has been, removed): the run ends with exit code 130, whatever else it was doing.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+#[cfg_attr(not(feature = "containers"), allow(dead_code))]
+fn set_interrupted() {
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
 /// What the container is started with.
 #[derive(Clone, Debug)]
 pub struct Spec {

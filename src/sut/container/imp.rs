@@ -202,9 +202,16 @@ async fn watch_signals(left: Arc<Mutex<Leftovers>>) {
         }
         _ = term => {}
     }
+    super::set_interrupted();
     eprintln!("direct-conformance run: interrupted; removing the SUT container and its network");
-    let taken = std::mem::take(&mut *left.lock().unwrap_or_else(|e| e.into_inner()));
-    let _ = tokio::task::spawn_blocking(move || remove_blocking(taken)).await;
+    // The lock is held until everything is removed: the run's own clean-up (which may race
+    // this one when the container's death ends the run first) waits for it.
+    let _ = tokio::task::spawn_blocking(move || {
+        let mut guard = left.lock().unwrap_or_else(|e| e.into_inner());
+        remove_blocking(std::mem::take(&mut *guard));
+        drop(guard);
+    })
+    .await;
     std::process::exit(130);
 }
 
