@@ -131,21 +131,52 @@ impl Discoverer {
         options: PathOptions,
     ) -> (crate::trust::PathReport, Vec<NetworkStep>) {
         let aia = !self.config.faults.no_aia_fetch;
-        let (report, steps) = self
+        let (leaf2, inter2, anchors2, crls2, options2) = (
+            leaf.clone(),
+            intermediates.clone(),
+            anchors.clone(),
+            crls.clone(),
+            options.clone(),
+        );
+        let (report, mut steps) = self
             .blocking(aia, move |f| {
                 let input = PathInput {
-                    leaf: &leaf,
-                    intermediates: &intermediates,
-                    anchors: &anchors,
-                    crls: &crls,
+                    leaf: &leaf2,
+                    intermediates: &inter2,
+                    anchors: &anchors2,
+                    crls: &crls2,
                     at,
                 };
-                validate_with(&input, &options, Some(f))
+                validate_with(&input, &options2, Some(f))
             })
             .await;
-        let report = report.unwrap_or_else(|| {
-            crate::trust::PathReport::not_evaluated("the HTTP client could not start")
-        });
+        // No HTTP client: validate offline, as `trust::validate` does, and say so.
+        let report = match report {
+            Some(r) => r,
+            None => {
+                let offline = tokio::task::spawn_blocking(move || {
+                    let input = PathInput {
+                        leaf: &leaf,
+                        intermediates: &intermediates,
+                        anchors: &anchors,
+                        crls: &crls,
+                        at,
+                    };
+                    let mut r = validate_with(&input, &options, None);
+                    r.checks.push(crate::trust::TrustCheck::new(
+                        602,
+                        crate::trust::Outcome::Warn,
+                        "online mode, but the HTTP client could not start",
+                    ));
+                    r
+                })
+                .await;
+                offline.unwrap_or_else(|e| {
+                    steps.push(client_failed(format!("task: {e}")));
+                    crate::trust::PathReport::not_evaluated(format!("validation task failed: {e}"))
+                })
+            }
+        };
         (report, steps)
     }
 

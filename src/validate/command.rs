@@ -174,10 +174,11 @@ pub fn load_options(args: &ValidateArgs) -> Result<ValidationOptions, ValidateEr
             Some(mut all) => {
                 all.message_ids.extend(c.message_ids);
                 all.notify_to.extend(c.notify_to);
-                all.final_delivery_requested = match (all.final_delivery_requested, c.final_delivery_requested) {
-                    (Some(a), Some(b)) => Some(a || b),
-                    (a, b) => a.or(b),
-                };
+                all.final_delivery_requested =
+                    match (all.final_delivery_requested, c.final_delivery_requested) {
+                        (Some(a), Some(b)) => Some(a || b),
+                        (a, b) => a.or(b),
+                    };
                 all
             }
         });
