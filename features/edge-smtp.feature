@@ -21,3 +21,20 @@ Feature: Edge SMTP: the SUT's submission door
     Given a session with the SUT's submission door
     When the harness tries AUTH PLAIN in clear with the right password
     Then the SUT neither offers nor accepts AUTH before STARTTLS
+
+  @SMTP11 @negative @req-EDGE-06
+  Scenario: SMTP11 commands out of sequence are refused with 503
+    Given a session with the SUT's submission door
+    When the harness sends RCPT before MAIL, DATA before MAIL, and DATA before EHLO
+    Then the SUT answers 503 to each
+
+  @SMTP17 @negative @req-EDGE-07
+  Scenario: SMTP17 STARTTLS with an argument is refused and the session goes on
+    Given a session with the SUT's submission door
+    When the harness sends "STARTTLS abcd"
+    Then the SUT answers 501 and the session is still usable
+
+  @SMTP-A3 @negative @req-SEC-08
+  Scenario: SMTP-A3 the submission door relays nothing for a session that did not authenticate
+    Given a session with the SUT's submission door
+    Then a message to an outside address is refused

@@ -10,13 +10,13 @@ use super::world::DirectWorld;
 
 const TIMEOUT: Duration = Duration::from_secs(15);
 
-fn session(w: &mut DirectWorld) -> Result<&mut Session, String> {
+pub(super) fn session(w: &mut DirectWorld) -> Result<&mut Session, String> {
     w.submission
         .as_mut()
         .ok_or_else(|| "no submission session: start with `Given a session …`".into())
 }
 
-fn keep(w: &mut DirectWorld, what: &str, r: Reply) {
+pub(super) fn keep(w: &mut DirectWorld, what: &str, r: Reply) {
     w.replies.push((what.to_string(), r));
 }
 
@@ -254,7 +254,7 @@ async fn auth_in_clear(w: &mut DirectWorld) -> Result<(), String> {
     Ok(())
 }
 
-fn last(w: &DirectWorld, what: &str) -> Result<Reply, String> {
+pub(super) fn last(w: &DirectWorld, what: &str) -> Result<Reply, String> {
     w.replies
         .iter()
         .rev()
@@ -263,7 +263,7 @@ fn last(w: &DirectWorld, what: &str) -> Result<Reply, String> {
         .ok_or_else(|| format!("no {what} reply recorded"))
 }
 
-fn record_transcript(w: &mut DirectWorld) {
+pub(super) fn record_transcript(w: &mut DirectWorld) {
     if let Some(s) = &w.submission {
         let t = s.transcript.clone();
         w.record("smtp", "harness → SUT submission", t);

@@ -65,6 +65,9 @@ pub enum Fault {
     Pop3UnstableUidl,
     Pop3AcceptBadPassword,
     Pop3LenientCommands,
+    SmtpLenientSequence,
+    StarttlsIgnoresArgument,
+    OpenRelay,
 }
 
 impl Fault {
@@ -350,6 +353,21 @@ impl Fault {
             Fault::Pop3LenientCommands,
             "pop3-lenient-commands",
             "POP3 answers +OK to unknown commands and to commands its state does not allow (EDGE-17)",
+        ),
+        (
+            Fault::SmtpLenientSequence,
+            "smtp-lenient-sequence",
+            "SMTP answers 250 to RCPT and DATA out of sequence instead of 503 (EDGE-06)",
+        ),
+        (
+            Fault::StarttlsIgnoresArgument,
+            "starttls-ignores-argument",
+            "SMTP takes `STARTTLS <argument>` as STARTTLS instead of answering 501 (EDGE-07)",
+        ),
+        (
+            Fault::OpenRelay,
+            "open-relay",
+            "submission takes mail from any sender to any recipient without AUTH (SEC-08)",
         ),
     ];
 

@@ -209,7 +209,17 @@ impl Session {
                 continue;
             }
             let upper = text.trim_end().to_ascii_uppercase();
-            if upper.starts_with("STARTTLS") && upper != "STARTTLS" {
+            let line = if upper.starts_with("STARTTLS ")
+                && self.core.faults().on(Fault::StarttlsIgnoresArgument)
+            {
+                b"STARTTLS\r\n".to_vec()
+            } else {
+                line
+            };
+            if upper.starts_with("STARTTLS")
+                && upper != "STARTTLS"
+                && !self.core.faults().on(Fault::StarttlsIgnoresArgument)
+            {
                 if !self.send(501, "5.5.4 STARTTLS takes no parameters").await {
                     return;
                 }
@@ -416,7 +426,7 @@ impl Session {
             }
             Phase::Greeted => {}
         }
-        if self.door == Door::Submission {
+        if self.door == Door::Submission && !self.core.faults().on(Fault::OpenRelay) {
             if self.user.is_none() {
                 return self.send(530, "5.7.0 Authentication required").await;
             }
@@ -441,6 +451,9 @@ impl Session {
             Phase::Rcpt { from, rcpts } => (from, rcpts),
             other => {
                 self.phase = other;
+                if self.core.faults().on(Fault::SmtpLenientSequence) {
+                    return self.send(250, "2.1.5 OK").await;
+                }
                 return self.send(503, "5.5.1 MAIL first").await;
             }
         };
@@ -473,6 +486,9 @@ impl Session {
     async fn data(&mut self) -> bool {
         let (from, rcpts) = match &self.phase {
             Phase::Rcpt { from, rcpts } => (from.clone(), rcpts.clone()),
+            _ if self.core.faults().on(Fault::SmtpLenientSequence) => {
+                return self.send(250, "2.0.0 OK").await;
+            }
             Phase::Mail { .. } => return self.send(503, "5.5.1 RCPT first").await,
             _ => return self.send(503, "5.5.1 MAIL first").await,
         };
