@@ -798,3 +798,49 @@ fn a_bad_envelope_version_fails_401() {
     assert_eq!(vc401.len(), 1);
     assert!(vc401[0].is_error(), "{vc401:?}");
 }
+
+#[test]
+fn original_lets_the_mdn_be_correlated() {
+    let pki = test_pki();
+    let mdn = "From: alice@hisp.direct.test\r\nTo: bob@sut.direct.test\r\nSubject: Processed\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\nMessage-ID: <mdn-2@hisp.direct.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=disposition-notification; boundary=r\r\n\r\n--r\r\nContent-Type: text/plain\r\n\r\nProcessed.\r\n--r\r\nContent-Type: message/disposition-notification\r\n\r\nReporting-UA: hisp.direct.test; HISP\r\nFinal-Recipient: rfc822; alice@hisp.direct.test\r\nOriginal-Message-ID: <interop-1@sut.direct.test>\r\nDisposition: automatic-action/MDN-sent-automatically; processed\r\n\r\n--r--\r\n";
+    let mut entity = b"Content-Type: message/rfc822\r\n\r\n".to_vec();
+    entity.extend_from_slice(mdn.as_bytes());
+    let recipe = Recipe {
+        entity,
+        ..Recipe::default()
+    };
+    let d = pki.dir.path();
+    let answered = write(
+        d,
+        "original.eml",
+        b"From: bob@sut.direct.test\r\nTo: alice@hisp.direct.test\r\nMessage-ID: <interop-1@sut.direct.test>\r\n\r\nbody\r\n",
+    );
+    let unrelated = write(
+        d,
+        "unrelated.eml",
+        b"From: bob@sut.direct.test\r\nTo: alice@hisp.direct.test\r\nMessage-ID: <someone-else@sut.direct.test>\r\n\r\nbody\r\n",
+    );
+    let (_, f) = check(
+        &pki,
+        "mdn.eml",
+        &recipe,
+        &["--original", answered.to_str().expect("path")],
+    );
+    assert!(
+        is(only(&f, "VC-709"), "passed", ""),
+        "{:?}",
+        outcome(&f, "VC-709")
+    );
+    let (code, f) = check(
+        &pki,
+        "mdn-2.eml",
+        &recipe,
+        &["--original", unrelated.to_str().expect("path")],
+    );
+    assert!(
+        is(only(&f, "VC-709"), "failed", "error"),
+        "{:?}",
+        outcome(&f, "VC-709")
+    );
+    assert_eq!(code, 1);
+}
