@@ -62,3 +62,20 @@ Feature: MDN: the SUT as receiving HISP acknowledges what it accepts
   Scenario: MT1 a message to a non-existent address brings a failure notice to the edge user
     When the SUT's edge user submits a message to badaddress@hisp.direct.test
     Then a failure notice for the message reaches the edge user
+
+  @MT2 @negative @req-TRUST-02 @req-SEC-05 @req-MDN-16
+  Scenario: MT2 nothing goes to a receiving HISP that is not trusted, and the edge user is told
+    When the SUT's edge user submits a message to user@untrusted.direct.test
+    Then the SUT sends nothing toward untrusted.direct.test within the silence window
+    And a failure notice for the message reaches the edge user
+
+  @MT23 @req-MDN-16
+  Scenario: MT23 a timely-and-reliable message to a non-existent address brings a failure notice
+    When the SUT's edge user submits a message with Disposition-Notification-To and Disposition-Notification-Options to badaddress@hisp.direct.test
+    Then a failure notice for the message reaches the edge user
+
+  @MT24 @negative @req-TRUST-02 @req-MDN-16
+  Scenario: MT24 a timely-and-reliable message to an untrusted HISP is not sent, and the edge user is told
+    When the SUT's edge user submits a message with Disposition-Notification-To and Disposition-Notification-Options to user@untrusted.direct.test
+    Then the SUT sends nothing toward untrusted.direct.test within the silence window
+    And a failure notice for the message reaches the edge user
