@@ -69,10 +69,20 @@ Feature: MDN: the SUT as receiving HISP acknowledges what it accepts
     Then the SUT sends nothing toward untrusted.direct.test within the silence window
     And a failure notice for the message reaches the edge user
 
+  @MT4 @req-MDN-15 @req-MDN-19
+  Scenario: MT4 no processed MDN arrives, and the edge user is told at the processed deadline
+    When the SUT's edge user submits a message to nomdn8@hisp.direct.test
+    Then a failure notice for the message reaches the edge user at the processed deadline
+
   @MT23 @req-MDN-16
   Scenario: MT23 a timely-and-reliable message to a non-existent address brings a failure notice
     When the SUT's edge user submits a message with Disposition-Notification-To and Disposition-Notification-Options to badaddress@hisp.direct.test
     Then a failure notice for the message reaches the edge user
+
+  @MT26 @req-MDN-14 @req-MDN-19
+  Scenario: MT26 a timely-and-reliable message gets no processed MDN, and the edge user is told at a deadline
+    When the SUT's edge user submits a message with Disposition-Notification-To and Disposition-Notification-Options to nomdn8@hisp.direct.test
+    Then a failure notice for the message reaches the edge user at the processed or dispatched deadline
 
   @MT24 @negative @req-TRUST-02 @req-MDN-16
   Scenario: MT24 a timely-and-reliable message to an untrusted HISP is not sent, and the edge user is told

@@ -567,6 +567,7 @@ async fn deliver_batch(
         recipients: vec![r.address.clone()],
         smtp: Default::default(),
         elapsed: Duration::ZERO,
+        at: std::time::Instant::now(),
     });
     if !refused.is_empty() {
         return Err(format!("the SUT did not accept {refused:?}"));

@@ -130,12 +130,46 @@ pub async fn submit_about(w: &mut DirectWorld, subject: &str, to: &str) -> Resul
         recipients: vec![to],
         smtp: Default::default(),
         elapsed: Duration::ZERO,
+        at: std::time::Instant::now(),
     });
     Ok(())
 }
 
 #[then("a failure notice for the message reaches the edge user")]
 async fn failure_notice(w: &mut DirectWorld) -> Result<(), String> {
+    let within = w.ctx()?.sut.windows.accept;
+    failure_notice_within(w, within).await
+}
+
+/// A timeout notice (TEST-CATALOGUE §c.3 MT4, MT26): it must come once the SUT's deadline has
+/// passed, not before (1 s tolerance), and within W_acc after the last deadline allowed.
+#[then(
+    regex = r"^a failure notice for the message reaches the edge user at the (processed|processed or dispatched) deadline$"
+)]
+async fn failure_notice_at_deadline(w: &mut DirectWorld, which: String) -> Result<(), String> {
+    let ctx = w.ctx()?;
+    let win = &ctx.sut.windows;
+    let earliest = win.processed_timeout;
+    let latest = if which == "processed" {
+        win.processed_timeout
+    } else {
+        win.dispatched_timeout.max(win.processed_timeout)
+    };
+    let at = w.sent()?.at;
+    let within = (latest + win.accept).saturating_sub(at.elapsed());
+    failure_notice_within(w, within).await?;
+    let took = at.elapsed();
+    let tolerance = Duration::from_secs(1);
+    if took + tolerance < earliest {
+        return Err(format!(
+            "the failure notice came {took:.1?} after the submission, before the {which} deadline \
+             ({earliest:?}): a timeout notice must wait for the deadline"
+        ));
+    }
+    Ok(())
+}
+
+async fn failure_notice_within(w: &mut DirectWorld, within: Duration) -> Result<(), String> {
     use direct_conformance::mdn::{DispositionKind, DsnAction, Notification, parse_notification};
     let ctx = w.ctx()?;
     let id = w.sent()?.message_id.clone();
@@ -150,7 +184,7 @@ async fn failure_notice(w: &mut DirectWorld) -> Result<(), String> {
         a.trim_matches(['<', '>'])
             .eq_ignore_ascii_case(id.trim_matches(['<', '>']))
     };
-    let deadline = tokio::time::Instant::now() + ctx.sut.windows.accept;
+    let deadline = tokio::time::Instant::now() + within;
     loop {
         let mailbox = direct_conformance::sut::pop3::fetch(addr, &user, &password, TIMEOUT)
             .await
@@ -188,8 +222,7 @@ async fn failure_notice(w: &mut DirectWorld) -> Result<(), String> {
         if tokio::time::Instant::now() >= deadline {
             w.record("pop3", "the edge user's mailbox", mailbox.transcript);
             return Err(format!(
-                "no failure notice for {id} reached the edge user within {:?}",
-                ctx.sut.windows.accept
+                "no failure notice for {id} reached the edge user within {within:?}"
             ));
         }
         tokio::time::sleep_until(

@@ -294,6 +294,7 @@ async fn deliver(w: &mut DirectWorld) -> Result<(), String> {
         recipients: stim.envelope_recipients(),
         smtp: outcome,
         elapsed: started.elapsed(),
+        at: std::time::Instant::now(),
     });
     Ok(())
 }

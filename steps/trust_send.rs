@@ -288,6 +288,7 @@ pub async fn submit(
             recipients: to.clone(),
             smtp: Default::default(),
             elapsed: Duration::ZERO,
+            at: std::time::Instant::now(),
         });
     }
     w.tx.submissions.push(Submission {

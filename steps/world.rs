@@ -17,6 +17,8 @@ pub struct Sent {
     pub smtp: SmtpOutcome,
     /// How long the SMTP session took (bounded decisions, TRUST-05).
     pub elapsed: std::time::Duration,
+    /// When the SUT took the message (deadline cases measure from here).
+    pub at: std::time::Instant,
 }
 
 /// The cucumber World of the conformance suite.

@@ -29,7 +29,9 @@ fn aimed(f: Fault) -> Result<&'static str, &'static str> {
         Fault::NoAudit | Fault::AuditWithoutRecipient => "@needs-audit",
         Fault::AcceptExpired => "@RX-19 or @RX-20",
         Fault::IgnoreRevocation => "@RX-21",
-        Fault::NoTimeoutDsn => "@MT1 or @MT2 or @MT23 or @MT24 or @TX-15 or @D5 or @D11",
+        Fault::NoTimeoutDsn => {
+            "@MT1 or @MT2 or @MT4 or @MT23 or @MT24 or @MT26 or @TX-15 or @D5 or @D11"
+        }
         Fault::EncryptToAllFound => {
             "@D4 or @D6 or @D8 or @D9 or @D17 or @D19 or @D20 or @D21 or @D22 or @D34 or @TX-09 or @TX-10 or @TX-11 or @TX-15 or @MT2 or @MT24"
         }

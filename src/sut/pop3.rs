@@ -376,7 +376,11 @@ async fn read_incremental(
                     .multiline(&format!("RETR {n}"), &format!("RETR {n}"))
                     .await?;
                 if !st.ok {
-                    return Err(s.err(format!("RETR {n}: {:?}", st.text)));
+                    // Another session (a scenario beside this one) may have deleted it since
+                    // the listing: that message is gone, the rest is still readable.
+                    s.transcript
+                        .push_str(&format!("# RETR {n} refused: message {uid} skipped\n"));
+                    continue;
                 }
                 seen()
                     .lock()
