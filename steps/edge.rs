@@ -6,6 +6,7 @@ use std::time::Duration;
 use cucumber::{given, then, when};
 use direct_conformance::sut::submission::{Reply, Session, auth_plain};
 
+use super::context::RunContext;
 use super::world::DirectWorld;
 
 const TIMEOUT: Duration = Duration::from_secs(15);
@@ -21,12 +22,29 @@ pub(super) fn keep(w: &mut DirectWorld, what: &str, r: Reply) {
 }
 
 fn credentials(w: &DirectWorld) -> Result<(String, String), String> {
-    let ctx = w.ctx()?;
-    let s = ctx
-        .sut
+    account(&*w.ctx()?)
+}
+
+fn submission_file(
+    ctx: &RunContext,
+) -> Result<&direct_conformance::sut::config::SubmissionFile, String> {
+    ctx.sut
         .submission
         .as_ref()
-        .ok_or("sut.toml declares no [edge.submission]")?;
+        .ok_or_else(|| "sut.toml declares no [edge.submission]".to_string())
+}
+
+/// Where the SUT's submission door listens (sut.toml `[edge.submission] addr`).
+pub(super) fn submission_addr(ctx: &RunContext) -> Result<std::net::SocketAddr, String> {
+    submission_file(ctx)?
+        .addr
+        .parse()
+        .map_err(|e| format!("edge.submission.addr: {e}"))
+}
+
+/// The edge account of the submission door (user, password).
+pub(super) fn account(ctx: &RunContext) -> Result<(String, String), String> {
+    let s = submission_file(ctx)?;
     Ok((
         s.user.clone().ok_or("edge.submission.user is needed")?,
         s.password
@@ -37,16 +55,7 @@ fn credentials(w: &DirectWorld) -> Result<(String, String), String> {
 
 #[given("a session with the SUT's submission door")]
 async fn connect(w: &mut DirectWorld) -> Result<(), String> {
-    let ctx = w.ctx()?;
-    let s = ctx
-        .sut
-        .submission
-        .as_ref()
-        .ok_or("sut.toml declares no [edge.submission]")?;
-    let addr = s
-        .addr
-        .parse()
-        .map_err(|e| format!("edge.submission.addr: {e}"))?;
+    let addr = submission_addr(&*w.ctx()?)?;
     let mut session = Session::connect(addr, TIMEOUT)
         .await
         .map_err(|e| e.to_string())?;

@@ -4,7 +4,7 @@
 use cucumber::{then, when};
 use direct_conformance::sut::submission::Session;
 
-use super::edge::{keep, last, record_transcript, session};
+use super::edge::{keep, last, record_transcript, session, submission_addr};
 use super::world::DirectWorld;
 
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
@@ -23,15 +23,7 @@ async fn out_of_sequence(w: &mut DirectWorld) -> Result<(), String> {
     keep(w, "RCPT before MAIL", rcpt);
     keep(w, "DATA before MAIL", data);
     // A second session that skips EHLO altogether.
-    let addr = w
-        .ctx()?
-        .sut
-        .submission
-        .as_ref()
-        .ok_or("sut.toml declares no [edge.submission]")?
-        .addr
-        .parse()
-        .map_err(|e| format!("edge.submission.addr: {e}"))?;
+    let addr = submission_addr(&*w.ctx()?)?;
     let mut fresh = Session::connect(addr, TIMEOUT)
         .await
         .map_err(|e| e.to_string())?;

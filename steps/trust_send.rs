@@ -167,22 +167,8 @@ pub fn build_message(
 }
 
 fn credentials(ctx: &RunContext) -> Result<(String, String, std::net::SocketAddr), String> {
-    let s = ctx
-        .sut
-        .submission
-        .as_ref()
-        .ok_or("sut.toml declares no [edge.submission]")?;
-    let addr = s
-        .addr
-        .parse()
-        .map_err(|e| format!("edge.submission.addr: {e}"))?;
-    Ok((
-        s.user.clone().ok_or("edge.submission.user is needed")?,
-        s.password
-            .clone()
-            .ok_or("edge.submission.password is needed")?,
-        addr,
-    ))
+    let (user, password) = super::edge::account(ctx)?;
+    Ok((user, password, super::edge::submission_addr(ctx)?))
 }
 
 /// One authenticated submission session: STARTTLS, AUTH, MAIL, RCPT…, DATA. Returns the

@@ -23,8 +23,15 @@ fn list_prints_every_case_with_address_and_expectation() {
     assert!(d5.contains("(none)"), "{d5}");
 }
 
-#[test]
-fn serve_answers_and_stops_on_ctrl_c() {
+/// Starts `serve` on free ports with `extra` flags and reads its banner up to the `serving`
+/// line; the rest of stdout stays readable.
+fn start_serve(
+    extra: &[&std::ffi::OsStr],
+) -> (
+    std::process::Child,
+    std::io::Lines<BufReader<std::process::ChildStdout>>,
+    Vec<String>,
+) {
     let mut child = Command::new(BIN)
         .args([
             "serve",
@@ -33,32 +40,57 @@ fn serve_answers_and_stops_on_ctrl_c() {
             "127.0.0.1:0",
             "--http",
             "127.0.0.1:0",
-            "--ldap-base-port",
-            "0",
         ])
+        .args(["--ldap-base-port", "0"])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn serve");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
-    let mut dns_port = None;
     let mut banner = Vec::new();
     for line in lines.by_ref() {
         let line = line.expect("read");
-        if let Some(rest) = line.strip_prefix("DNS ") {
-            dns_port = rest
-                .split_whitespace()
-                .next()
-                .and_then(|a| a.rsplit(':').next())
-                .and_then(|p| p.parse::<u16>().ok());
-        }
         let done = line.starts_with("serving");
         banner.push(line);
         if done {
             break;
         }
     }
+    (child, lines, banner)
+}
+
+/// SIGINT, then the exit status within 15 s (killed and failed past that).
+fn interrupt_and_wait(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(exit) = child.try_wait().expect("wait") {
+            return exit;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("serve did not stop within 15 s of SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn serve_answers_and_stops_on_ctrl_c() {
+    let (mut child, lines, banner) = start_serve(&[]);
+    let dns_port = banner.iter().find_map(|line| {
+        line.strip_prefix("DNS ")?
+            .split_whitespace()
+            .next()
+            .and_then(|a| a.rsplit(':').next())
+            .and_then(|p| p.parse::<u16>().ok())
+    });
     let port = dns_port.unwrap_or_else(|| {
         let _ = child.kill();
         panic!("no DNS line in {banner:?}")
@@ -75,28 +107,13 @@ fn serve_answers_and_stops_on_ctrl_c() {
         ])
         .args(["MX", "domain1.direct.test"])
         .output();
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill -INT");
-    assert!(status.success());
+    let exit = interrupt_and_wait(&mut child);
     let dig = dig.expect("dig is installed (scripts/setup)");
     assert_eq!(
         String::from_utf8_lossy(&dig.stdout).trim(),
         "10 domain1.direct.test."
     );
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Some(exit) = child.try_wait().expect("wait") {
-            assert!(exit.success(), "exit {exit:?}");
-            break;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("serve did not stop within 15 s of SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert!(exit.success(), "exit {exit:?}");
     let rest: Vec<_> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l == "stopping"), "{rest:?}");
 }
@@ -123,39 +140,19 @@ signing = "pki:hisp_sender"
 "#,
     )
     .expect("write config");
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--quiet",
-            "--dns",
-            "127.0.0.1:0",
-            "--http",
-            "127.0.0.1:0",
-        ])
-        .args(["--https", "127.0.0.1:0", "--ldap-base-port", "0", "--hisp"])
-        .arg(&config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let mut backbone = None;
-    let mut banner = Vec::new();
-    for line in lines.by_ref() {
-        let line = line.expect("read");
-        if let Some(rest) = line.split("backbone ").nth(1) {
-            backbone = rest
-                .split(',')
-                .next()
-                .and_then(|a| a.trim().parse::<std::net::SocketAddr>().ok());
-        }
-        let done = line.starts_with("serving");
-        banner.push(line);
-        if done {
-            break;
-        }
-    }
+    let (mut child, _lines, banner) = start_serve(&[
+        "--https".as_ref(),
+        "127.0.0.1:0".as_ref(),
+        "--hisp".as_ref(),
+        config.as_os_str(),
+    ]);
+    let backbone = banner.iter().find_map(|line| {
+        line.split("backbone ")
+            .nth(1)?
+            .split(',')
+            .next()
+            .and_then(|a| a.trim().parse::<std::net::SocketAddr>().ok())
+    });
     let Some(addr) = backbone else {
         let _ = child.kill();
         let mut err = String::new();
@@ -169,21 +166,11 @@ signing = "pki:hisp_sender"
         s.write_all(b"QUIT\r\n")?;
         Ok(n)
     });
-    let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
+    interrupt_and_wait(&mut child);
     let n = n.expect("backbone answers");
     assert!(
         greeting[..n].starts_with(b"220 hisp.direct.test"),
         "{:?}",
         String::from_utf8_lossy(&greeting[..n])
     );
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while child.try_wait().expect("wait").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("serve did not stop within 15 s of SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }

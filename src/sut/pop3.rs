@@ -192,12 +192,9 @@ impl Session {
             .take()
             .ok_or_else(|| self.err("session closed"))?
             .into_inner();
-        let server = rustls::pki_types::ServerName::try_from(name.to_string())
-            .map_err(|e| self.err(format!("TLS name {name}: {e}")))?;
-        let tls = tokio::time::timeout(self.timeout, connector.connect(server, plain))
+        let tls = super::submission::client_handshake(connector, name, plain, self.timeout)
             .await
-            .map_err(|_| self.err("TLS handshake timed out"))?
-            .map_err(|e| self.err(format!("TLS handshake: {e}")))?;
+            .map_err(|e| self.err(e))?;
         let (_, conn) = tls.get_ref();
         let version = conn
             .protocol_version()

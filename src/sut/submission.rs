@@ -158,16 +158,32 @@ impl Session {
             .take()
             .ok_or_else(|| self.err("session closed"))?
             .into_inner();
-        let server = rustls::pki_types::ServerName::try_from(name.to_string())
-            .map_err(|e| self.err(format!("TLS name {name}: {e}")))?;
-        let tls = tokio::time::timeout(self.timeout, connector.connect(server, plain))
+        let tls = client_handshake(connector, name, plain, self.timeout)
             .await
-            .map_err(|_| self.err("TLS handshake timed out"))?
-            .map_err(|e| self.err(format!("TLS handshake: {e}")))?;
+            .map_err(|e| self.err(e))?;
         self.transcript.push_str("# TLS established\n");
         self.io = Some(BufReader::new(Box::new(tls) as Box<dyn Io>));
         Ok(r)
     }
+}
+
+/// The client side of STARTTLS/STLS for the harness's edge clients: the handshake verifying
+/// the server as `name`, bounded by `timeout`; the error says which part failed.
+pub(crate) async fn client_handshake<S>(
+    connector: &tokio_rustls::TlsConnector,
+    name: &str,
+    plain: S,
+    timeout: Duration,
+) -> Result<tokio_rustls::client::TlsStream<S>, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let server = rustls::pki_types::ServerName::try_from(name.to_string())
+        .map_err(|e| format!("TLS name {name}: {e}"))?;
+    tokio::time::timeout(timeout, connector.connect(server, plain))
+        .await
+        .map_err(|_| "TLS handshake timed out".to_string())?
+        .map_err(|e| format!("TLS handshake: {e}"))
 }
 
 fn fail(addr: SocketAddr, message: impl Into<String>) -> SessionError {
