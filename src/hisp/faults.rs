@@ -68,6 +68,13 @@ pub enum Fault {
     SmtpLenientSequence,
     StarttlsIgnoresArgument,
     OpenRelay,
+    EdgeClientAuthInClear,
+    EdgeClientAcceptsBadCertificate,
+    EdgeClientRepeatsMessageId,
+    EdgeClientNoNotificationRequest,
+    EdgeClientStopsOnError,
+    EdgeClientSkipsLarge,
+    EdgeClientSkipsReports,
 }
 
 impl Fault {
@@ -368,6 +375,41 @@ impl Fault {
             Fault::OpenRelay,
             "open-relay",
             "submission takes mail from any sender to any recipient without AUTH (SEC-08)",
+        ),
+        (
+            Fault::EdgeClientAuthInClear,
+            "edge-client-auth-in-clear",
+            "the reference edge client sends its credentials before STARTTLS/STLS (SEC-01, EDGE-02)",
+        ),
+        (
+            Fault::EdgeClientAcceptsBadCertificate,
+            "edge-client-accepts-bad-certificate",
+            "the reference edge client accepts any server certificate (EDGE-10)",
+        ),
+        (
+            Fault::EdgeClientRepeatsMessageId,
+            "edge-client-repeats-message-id",
+            "the reference edge client gives every message the same Message-ID (EDGE-11)",
+        ),
+        (
+            Fault::EdgeClientNoNotificationRequest,
+            "edge-client-no-notification-request",
+            "the reference edge client leaves out Disposition-Notification-Options when asked for timely and reliable delivery (MDN-08)",
+        ),
+        (
+            Fault::EdgeClientStopsOnError,
+            "edge-client-stops-on-error",
+            "the reference edge client gives up its session at the first -ERR (EDGE-17)",
+        ),
+        (
+            Fault::EdgeClientSkipsLarge,
+            "edge-client-skips-large",
+            "the reference edge client leaves messages over 256 KiB on the server (EDGE-12)",
+        ),
+        (
+            Fault::EdgeClientSkipsReports,
+            "edge-client-skips-reports",
+            "the reference edge client does not retrieve delivery notices (multipart/report) (MDN-17)",
         ),
     ];
 

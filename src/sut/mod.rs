@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod config;
+pub mod edge_server;
 pub mod container;
 pub mod embedded;
 pub mod peer;
