@@ -57,7 +57,11 @@ impl EdgeClientArgs {
             .fault
             .iter()
             .filter(|f| !f.trim().is_empty())
-            .map(|f| f.trim().parse().map_err(|e| bad(format!("fault {f:?}: {e}"))))
+            .map(|f| {
+                f.trim()
+                    .parse()
+                    .map_err(|e| bad(format!("fault {f:?}: {e}")))
+            })
             .collect::<Result<_, _>>()?;
         let action = match (
             self.action.to_ascii_lowercase().as_str(),

@@ -27,7 +27,9 @@ pub async fn run(
     connector: &tokio_rustls::TlsConnector,
     out: Option<&Path>,
 ) -> Result<Outcome, EdgeClientError> {
-    let mut s = Session::connect(job.server, TIMEOUT).await.map_err(session)?;
+    let mut s = Session::connect(job.server, TIMEOUT)
+        .await
+        .map_err(session)?;
     let result = talk(job, connector, out, &mut s).await;
     let transcript = s.transcript.clone();
     match result {
@@ -43,11 +45,12 @@ pub async fn run(
 fn header(message: &[u8], name: &str) -> Option<String> {
     let text = String::from_utf8_lossy(message);
     let head = text.split("\r\n\r\n").next().unwrap_or("");
-    head.split("\r\n")
-        .find_map(|l| {
-            let (n, v) = l.split_once(':')?;
-            n.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
-        })
+    head.split("\r\n").find_map(|l| {
+        let (n, v) = l.split_once(':')?;
+        n.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().to_string())
+    })
 }
 
 async fn talk(
@@ -76,7 +79,10 @@ async fn talk(
     if !st.ok {
         return Err(EdgeClientError::Tls {
             server: job.server,
-            message: format!("STLS refused ({}); no credentials are sent in clear", st.text),
+            message: format!(
+                "STLS refused ({}); no credentials are sent in clear",
+                st.text
+            ),
         });
     }
     let st = s.login(&job.user, &job.password).await.map_err(session)?;
@@ -160,7 +166,10 @@ mod tests {
     fn header_lookup_ignores_case() {
         let m = b"Message-ID: <a@b>\r\ncontent-type: multipart/report\r\n\r\nbody";
         assert_eq!(header(m, "message-id").as_deref(), Some("<a@b>"));
-        assert_eq!(header(m, "Content-Type").as_deref(), Some("multipart/report"));
+        assert_eq!(
+            header(m, "Content-Type").as_deref(),
+            Some("multipart/report")
+        );
         assert_eq!(header(m, "Subject"), None);
     }
 }

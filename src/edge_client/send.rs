@@ -29,7 +29,12 @@ fn session(e: crate::sut::submission::SessionError) -> EdgeClientError {
 }
 
 /// The message text (CRLF lines, 7-bit).
-pub fn message(spec: &Spec<'_>, message_id: &str, n: usize, faults: &crate::hisp::Faults) -> Vec<u8> {
+pub fn message(
+    spec: &Spec<'_>,
+    message_id: &str,
+    n: usize,
+    faults: &crate::hisp::Faults,
+) -> Vec<u8> {
     let date = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc2822)
         .unwrap_or_default();
@@ -53,7 +58,9 @@ pub fn message(spec: &Spec<'_>, message_id: &str, n: usize, faults: &crate::hisp
             ));
         }
     }
-    m.push_str("Content-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\n\r\n");
+    m.push_str(
+        "Content-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\n\r\n",
+    );
     m.push_str("Referral note from the reference edge client.\r\n");
     m.into_bytes()
 }
@@ -63,7 +70,9 @@ pub async fn run(
     connector: &tokio_rustls::TlsConnector,
     spec: &Spec<'_>,
 ) -> Result<Outcome, EdgeClientError> {
-    let mut s = Session::connect(job.server, TIMEOUT).await.map_err(session)?;
+    let mut s = Session::connect(job.server, TIMEOUT)
+        .await
+        .map_err(session)?;
     let result = talk(job, connector, spec, &mut s).await;
     let transcript = s.transcript.clone();
     match result {
@@ -94,7 +103,11 @@ async fn talk(
             .await
             .map_err(session)?;
     }
-    if !r.text.lines().any(|l| l.trim().eq_ignore_ascii_case("STARTTLS")) {
+    if !r
+        .text
+        .lines()
+        .any(|l| l.trim().eq_ignore_ascii_case("STARTTLS"))
+    {
         return Err(EdgeClientError::Tls {
             server: job.server,
             message: "the server does not offer STARTTLS; no credentials are sent in clear".into(),

@@ -19,7 +19,8 @@ pub fn verifying(path: &Path) -> Result<tokio_rustls::TlsConnector, EdgeClientEr
     let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
     let der = if bytes.starts_with(b"-----") {
         let text = String::from_utf8_lossy(&bytes);
-        let (_, der) = der::pem::decode_vec(text.trim().as_bytes()).map_err(|e| err(e.to_string()))?;
+        let (_, der) =
+            der::pem::decode_vec(text.trim().as_bytes()).map_err(|e| err(e.to_string()))?;
         der
     } else {
         bytes

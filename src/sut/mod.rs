@@ -4,8 +4,9 @@
 
 pub mod audit;
 pub mod config;
-pub mod edge_server;
 pub mod container;
+pub mod edge_server;
+pub mod edge_trigger;
 pub mod embedded;
 pub mod peer;
 pub mod pop3;

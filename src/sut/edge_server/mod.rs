@@ -143,8 +143,14 @@ mod tests {
 
     #[test]
     fn certificate_wording() {
-        assert_eq!(ServerCert::parse("self-signed"), Some(ServerCert::SelfSigned));
-        assert_eq!(ServerCert::parse("wrongly named"), Some(ServerCert::WrongName));
+        assert_eq!(
+            ServerCert::parse("self-signed"),
+            Some(ServerCert::SelfSigned)
+        );
+        assert_eq!(
+            ServerCert::parse("wrongly named"),
+            Some(ServerCert::WrongName)
+        );
         assert!(ServerCert::Expired.is_bad());
         assert!(!ServerCert::Good.is_bad());
         assert_eq!(ServerCert::parse("odd"), None);

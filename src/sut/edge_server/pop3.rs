@@ -164,7 +164,12 @@ impl Session<'_> {
     }
 
     /// A multi-line response: the status line is logged, the body summarised.
-    async fn send_multi(&mut self, status: &str, body: &[u8], shown: &str) -> Result<(), LineError> {
+    async fn send_multi(
+        &mut self,
+        status: &str,
+        body: &[u8],
+        shown: &str,
+    ) -> Result<(), LineError> {
         self.log.line(format!("S: {status}"));
         self.log.line(format!("S: {shown}\nS: ."));
         let mut out = format!("{status}\r\n").into_bytes();
@@ -334,9 +339,7 @@ async fn run(s: &mut Session<'_>, acceptor: &tokio_rustls::TlsAcceptor) -> Resul
             }
             ("NOOP", true) => s.send("+OK").await?,
             ("STAT", true) => {
-                let (n, size) = s
-                    .live()
-                    .fold((0, 0), |(n, z), (_, m)| (n + 1, z + m.len()));
+                let (n, size) = s.live().fold((0, 0), |(n, z), (_, m)| (n + 1, z + m.len()));
                 s.send(&format!("+OK {n} {size}")).await?;
             }
             ("LIST" | "UIDL", true) => {
@@ -360,10 +363,7 @@ async fn run(s: &mut Session<'_>, acceptor: &tokio_rustls::TlsAcceptor) -> Resul
                 }
             }
             ("RETR", true) => match s.message(arg) {
-                Some(n)
-                    if s.mb.script.fail_first_retr_of == Some(n)
-                        && s.failed_once.insert(n) =>
-                {
+                Some(n) if s.mb.script.fail_first_retr_of == Some(n) && s.failed_once.insert(n) => {
                     s.rec.scripted_errors += 1;
                     s.send("-ERR message temporarily unavailable (scripted)")
                         .await?;

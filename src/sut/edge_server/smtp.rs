@@ -232,8 +232,10 @@ impl Session<'_> {
                 data.extend_from_slice(body);
             }
         }
-        self.log
-            .line(format!("C: <{} octets of message content>\nC: .", data.len()));
+        self.log.line(format!(
+            "C: <{} octets of message content>\nC: .",
+            data.len()
+        ));
         if too_big {
             self.from = None;
             self.to.clear();
@@ -311,9 +313,7 @@ async fn run(s: &mut Session<'_>, acceptor: &tokio_rustls::TlsAcceptor) -> Resul
                 }
             }
             "AUTH" => s.auth(arg).await?,
-            "MAIL" if !s.rec.authenticated => {
-                s.reply("530 5.7.0 Authentication required").await?
-            }
+            "MAIL" if !s.rec.authenticated => s.reply("530 5.7.0 Authentication required").await?,
             "MAIL" => {
                 s.from = Some(path(arg));
                 s.to.clear();
