@@ -18,6 +18,7 @@ pub mod send;
 pub mod trust_send;
 pub mod verdict;
 pub mod world;
+pub mod notices;
 
 #[allow(unused_imports)]
 pub use world::DirectWorld;

@@ -27,6 +27,7 @@ pub mod smtp_client;
 pub mod smtp_server;
 pub mod tls;
 pub mod transfer;
+pub mod strict;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
