@@ -210,6 +210,7 @@ Feature: MDN: the SUT as receiving HISP acknowledges what it accepts
   Scenario: MN11 the processed MDN may be passed on or kept; the final notice comes once (information)
     When the SUT's edge user submits a message with Disposition-Notification-To and Disposition-Notification-Options to processeddispatched6@hisp.direct.test
     Then exactly one positive final notice for the message reaches the edge user
+    And no failure notice for the message reaches the edge user, even after the dispatched deadline
     And the notices the edge user receives for the message are recorded
 
   @MN12 @req-MDN-12 @req-MDN-18

@@ -12,13 +12,13 @@ pub mod discovery;
 pub mod edge;
 pub mod edge_smtp;
 pub mod hosting;
+pub mod notices;
 pub mod pop3;
 pub mod runner;
 pub mod send;
 pub mod trust_send;
 pub mod verdict;
 pub mod world;
-pub mod notices;
 
 #[allow(unused_imports)]
 pub use world::DirectWorld;

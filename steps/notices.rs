@@ -59,9 +59,7 @@ fn kind(n: &Notification, recipient: Option<&str>) -> Kind {
     match n {
         Notification::Mdn(m) if !about(&m.final_recipient, recipient) => Kind::Other,
         Notification::Mdn(m) if m.disposition.is_failure() => Kind::Failure,
-        Notification::Mdn(m) if m.disposition.kind == DispositionKind::Dispatched => {
-            Kind::Positive
-        }
+        Notification::Mdn(m) if m.disposition.kind == DispositionKind::Dispatched => Kind::Positive,
         Notification::Mdn(_) => Kind::Other,
         Notification::Dsn(d) => {
             if d.per_recipient
@@ -211,7 +209,9 @@ async fn exactly_one_positive(w: &mut DirectWorld, to: Option<String>) -> Result
     Ok(())
 }
 
-#[then(regex = r"^exactly one positive final notice for the message(?: to ([\w.+-]+@[\w.-]+))? reaches the edge user$")]
+#[then(
+    regex = r"^exactly one positive final notice for the message(?: to ([\w.+-]+@[\w.-]+))? reaches the edge user$"
+)]
 async fn one_positive(w: &mut DirectWorld, to: String) -> Result<(), String> {
     exactly_one_positive(w, Some(to).filter(|t| !t.is_empty())).await
 }
@@ -230,7 +230,11 @@ async fn no_failure(w: &mut DirectWorld, to: String) -> Result<(), String> {
     let to = Some(to).filter(|t| !t.is_empty());
     let until = after_deadline(w)?;
     let (seen, hit) = watch(w, until, |s| s.count(Kind::Failure, to.as_deref()) > 0).await?;
-    record_seen(w, "notices up to a silence window after the deadline", &seen);
+    record_seen(
+        w,
+        "notices up to a silence window after the deadline",
+        &seen,
+    );
     if hit {
         return Err(format!(
             "a failure notice reached the edge user: {}",
@@ -247,7 +251,11 @@ async fn no_further(w: &mut DirectWorld, to: String) -> Result<(), String> {
     let to = Some(to).filter(|t| !t.is_empty());
     let until = after_deadline(w)?;
     let (seen, hit) = watch(w, until, |s| s.finals(to.as_deref()) > 1).await?;
-    record_seen(w, "notices up to a silence window after the deadline", &seen);
+    record_seen(
+        w,
+        "notices up to a silence window after the deadline",
+        &seen,
+    );
     if hit {
         return Err(format!(
             "more than one final notice reached the edge user: {}",
@@ -257,7 +265,11 @@ async fn no_further(w: &mut DirectWorld, to: String) -> Result<(), String> {
     Ok(())
 }
 
-async fn failure_within(w: &mut DirectWorld, to: Option<&str>, within: Duration) -> Result<(), String> {
+async fn failure_within(
+    w: &mut DirectWorld,
+    to: Option<&str>,
+    within: Duration,
+) -> Result<(), String> {
     let at = w.sent()?.at;
     let (seen, found) = watch(w, at + within, |s| s.count(Kind::Failure, to) > 0).await?;
     record_seen(w, "notices", &seen);
@@ -288,8 +300,8 @@ async fn late_not_forwarded(w: &mut DirectWorld, which: String) -> Result<(), St
     let win = ctx.sut.windows;
     let sent = w.sent()?.clone();
     let id = sent.message_id.clone();
-    let wait = (win.dispatched_timeout + win.late_delay + win.accept)
-        .saturating_sub(sent.at.elapsed());
+    let wait =
+        (win.dispatched_timeout + win.late_delay + win.accept).saturating_sub(sent.at.elapsed());
     let left = ctx
         .peer
         .wait_for(
@@ -302,7 +314,11 @@ async fn late_not_forwarded(w: &mut DirectWorld, which: String) -> Result<(), St
             "the harness's late {which} MDN did not leave (the SUT's backbone did not take it?)"
         ));
     };
-    w.record("hisp-events", format!("the harness's late {which} MDN"), format!("{e:?}"));
+    w.record(
+        "hisp-events",
+        format!("the harness's late {which} MDN"),
+        format!("{e:?}"),
+    );
     let until = Instant::now() + win.silence;
     let (seen, _) = watch(w, until, |s| s.finals(None) > 1).await?;
     record_seen(w, "notices a silence window after the late MDN", &seen);
@@ -367,7 +383,11 @@ async fn reaches(w: &mut DirectWorld, to: String) -> Result<(), String> {
         .await;
     match hit {
         Some(e) => {
-            w.record("hisp-events", "delivered at the harness HISP", format!("{e:?}"));
+            w.record(
+                "hisp-events",
+                "delivered at the harness HISP",
+                format!("{e:?}"),
+            );
             Ok(())
         }
         None => {
@@ -456,7 +476,10 @@ async fn failure_at_harness(w: &mut DirectWorld) -> Result<(), String> {
         let ok = n.original_message_id().is_some_and(|o| same_id(o, &id))
             && match &n {
                 Notification::Mdn(m) => m.disposition.is_failure() && m.failure.is_some(),
-                Notification::Dsn(d) => d.per_recipient.iter().any(|b| b.action == DsnAction::Failed),
+                Notification::Dsn(d) => d
+                    .per_recipient
+                    .iter()
+                    .any(|b| b.action == DsnAction::Failed),
             };
         ok.then_some((raw, n))
     };
@@ -468,7 +491,11 @@ async fn failure_at_harness(w: &mut DirectWorld) -> Result<(), String> {
         .and_then(|e| failure(&e))
     {
         Some((raw, n)) => {
-            w.record("mdn", "failure notice, decrypted and verified by the harness HISP", excerpt(&raw));
+            w.record(
+                "mdn",
+                "failure notice, decrypted and verified by the harness HISP",
+                excerpt(&raw),
+            );
             w.record("mdn", "parsed", format!("{n:#?}"));
             Ok(())
         }
@@ -520,7 +547,11 @@ async fn displayed_at_harness(w: &mut DirectWorld) -> Result<(), String> {
             "no signed and encrypted displayed MDN for {id} reached the harness within {window:?}"
         ));
     };
-    w.record("mdn", "displayed MDN, decrypted and verified by the harness HISP", excerpt(&raw));
+    w.record(
+        "mdn",
+        "displayed MDN, decrypted and verified by the harness HISP",
+        excerpt(&raw),
+    );
     let report = super::verdict::validate_wire_report(w, &raw).await?;
     let problems = judge(w, &report, &[(701, 701)], "VC-701");
     if problems.is_empty() {
@@ -557,7 +588,9 @@ fn harness_notices(w: &DirectWorld) -> Result<Vec<Vec<u8>>, String> {
 
 /// MN5: the validator's VC-7xx checks over every MDN the SUT sent for the message, as it
 /// put them on the wire.
-#[then(regex = r"^every MDN the SUT sent for the message passes the validator's (VC-7\d\d to VC-7\d\d) checks$")]
+#[then(
+    regex = r"^every MDN the SUT sent for the message passes the validator's (VC-7\d\d to VC-7\d\d) checks$"
+)]
 async fn mdn_format(w: &mut DirectWorld, checks: String) -> Result<(), String> {
     let ranges = super::trust_send::check_ranges(&checks)?;
     let notices = harness_notices(w)?;
@@ -603,7 +636,9 @@ fn judge(
             problems.push(format!("{} {}", f.id, f.message));
         }
     }
-    text.push_str(&format!("({passed} {checks} findings passed, not listed)\n"));
+    text.push_str(&format!(
+        "({passed} {checks} findings passed, not listed)\n"
+    ));
     if passed == 0 && problems.is_empty() {
         problems.push(format!("none of {checks} could be evaluated"));
     }
@@ -725,7 +760,11 @@ async fn edge_displayed(w: &mut DirectWorld) -> Result<(), String> {
     let to = super::send::SENDER.to_string();
     let id = format!("<{}.displayed@edge.sut.direct.test>", w.correlation_id);
     let raw = displayed(&user, &to, &original, &id)?;
-    w.record("mdn", "displayed MDN submitted by the edge user", excerpt(&raw));
+    w.record(
+        "mdn",
+        "displayed MDN submitted by the edge user",
+        excerpt(&raw),
+    );
     let transcript = super::trust_send::submit_raw(&ctx, std::slice::from_ref(&to), &raw)
         .await
         .map_err(|e| {
@@ -758,8 +797,14 @@ async fn processed_at_edge(w: &mut DirectWorld) -> Result<(), String> {
 
 /// MN16: the harness, as the destination's mail client, sends a read receipt for the edge
 /// user's message: a Direct message signed by the destination address's certificate.
-#[when(regex = r#"^the harness answers it with a displayed MDN from ([\w.+-]+@[\w.-]+), signed with the "([\w.-]+)" certificate$"#)]
-async fn harness_displayed(w: &mut DirectWorld, from: String, signer: String) -> Result<(), String> {
+#[when(
+    regex = r#"^the harness answers it with a displayed MDN from ([\w.+-]+@[\w.-]+), signed with the "([\w.-]+)" certificate$"#
+)]
+async fn harness_displayed(
+    w: &mut DirectWorld,
+    from: String,
+    signer: String,
+) -> Result<(), String> {
     let ctx = w.ctx()?;
     let (user, _) = super::edge::account(&ctx)?;
     let original = w.sent()?.message_id.clone();
@@ -814,7 +859,10 @@ async fn harness_displayed(w: &mut DirectWorld, from: String, signer: String) ->
     if !outcome.accepted() {
         return Err(format!(
             "the SUT did not take the displayed MDN: {}",
-            outcome.error.clone().unwrap_or_else(|| format!("{:?}", outcome.data_reply))
+            outcome
+                .error
+                .clone()
+                .unwrap_or_else(|| format!("{:?}", outcome.data_reply))
         ));
     }
     Ok(())

@@ -173,7 +173,11 @@ fn credentials(ctx: &RunContext) -> Result<(String, String, std::net::SocketAddr
 
 /// One authenticated submission session: STARTTLS, AUTH, MAIL, RCPT…, DATA. Returns the
 /// transcript, or what the SUT refused.
-pub(super) async fn submit_raw(ctx: &RunContext, to: &[String], message: &[u8]) -> Result<String, String> {
+pub(super) async fn submit_raw(
+    ctx: &RunContext,
+    to: &[String],
+    message: &[u8],
+) -> Result<String, String> {
     let (user, password, addr) = credentials(ctx)?;
     let mut s = Session::connect(addr, TIMEOUT)
         .await

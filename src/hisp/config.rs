@@ -1172,4 +1172,54 @@ mod example_tests {
         assert!(s.dns_server.is_some());
         assert_eq!(s.certificates.len(), 2);
     }
+
+    #[test]
+    fn the_822_styles_rewrite_only_the_mdn_header_and_stay_readable() {
+        use crate::mdn::{Disposition, DispositionKind, MdnSpec, Notification, build_mdn};
+        let d = Duration::from_secs(1);
+        let plain = build_mdn(&MdnSpec {
+            from: "white_space_822@hisp.direct.test".into(),
+            to: "recipient@sut.direct.test".into(),
+            subject: "Dispatched: hello".into(),
+            message_id: "<mdn-1@hisp.direct.test>".into(),
+            date: time::OffsetDateTime::UNIX_EPOCH,
+            original_message_id: "<m-1@sut.direct.test>".into(),
+            reporting_ua: "hisp.direct.test; direct-conformance".into(),
+            original_recipient: None,
+            final_recipient: "white_space_822@hisp.direct.test".into(),
+            disposition: Disposition::automatic(DispositionKind::Dispatched),
+            final_delivery: true,
+            failure: None,
+            human_text: None,
+        })
+        .unwrap();
+        for (name, style, mark) in [
+            (
+                "white_space_822",
+                MdnStyle::WhiteSpace822,
+                "\r\nSubject :  Dispatched",
+            ),
+            (
+                "Different_Cases_822",
+                MdnStyle::DifferentCases822,
+                "\r\nsUBJECT: Dispatched",
+            ),
+        ] {
+            assert_eq!(Responder::parse(name, d), Some(Responder::Malformed(style)));
+            let m = style.rewrite(&plain, "hisp.direct.test");
+            let text = String::from_utf8_lossy(&m);
+            assert!(text.contains(mark), "{name}:\n{text}");
+            assert!(
+                text.contains("\r\nDisposition: automatic-action"),
+                "parts untouched"
+            );
+            match crate::mdn::parse_notification(&m).unwrap() {
+                Notification::Mdn(r) => {
+                    assert_eq!(r.disposition.kind, DispositionKind::Dispatched)
+                }
+                other => panic!("{other:?}"),
+            }
+            assert!(crate::mdn::is_notification(&m), "{name}");
+        }
+    }
 }

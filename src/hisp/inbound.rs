@@ -426,7 +426,10 @@ pub async fn receive(core: &Arc<Core>, env: Envelope) -> Reply {
             && let Err(why) = super::strict::well_formed(&env.mail_from, &env.data, &message)
         {
             // The fault switch's defect: a tolerable notification dropped (MDN-22, MDN-24).
-            eprintln!("hisp {}: notification dropped: {why}", core.settings.hostname);
+            eprintln!(
+                "hisp {}: notification dropped: {why}",
+                core.settings.hostname
+            );
             continue;
         }
         if is_notification && !notification_wanted(core, &message) {

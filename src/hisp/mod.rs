@@ -25,9 +25,9 @@ pub mod pop3;
 pub mod publish;
 pub mod smtp_client;
 pub mod smtp_server;
+pub mod strict;
 pub mod tls;
 pub mod transfer;
-pub mod strict;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

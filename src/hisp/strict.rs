@@ -76,7 +76,10 @@ fn report_fields(body: &[u8]) -> Result<(), String> {
             return Err(format!("report line {line:?} is not a field"));
         };
         if name.ends_with([' ', '\t']) || value.starts_with("  ") {
-            return Err(format!("extra white space in report field {:?}", name.trim()));
+            return Err(format!(
+                "extra white space in report field {:?}",
+                name.trim()
+            ));
         }
         if name == "Disposition" {
             disposition = true;

@@ -1151,7 +1151,8 @@ mod tests {
     fn a_read_receipt_after_settlement_is_not_a_late_notice() {
         // MN16: displayed is no delivery notice; MDN-18's suppression must not catch it,
         // whether the recipient settled by its notices or by a timeout.
-        let displayed = |t: &mut Tracker, at| t.on_notification(&mdn(A, DispositionKind::Displayed), at);
+        let displayed =
+            |t: &mut Tracker, at| t.on_notification(&mdn(A, DispositionKind::Displayed), at);
         let not_tracked = ignored(IgnoreReason::NotTracked {
             message_id: ID.into(),
             recipient: A.into(),
@@ -1161,7 +1162,11 @@ mod tests {
         t.on_notification(&mdn(A, DispositionKind::Processed), secs(1));
         assert_eq!(t.open_recipients(), 0);
         assert_eq!(displayed(&mut t, secs(2)), not_tracked);
-        assert_eq!(displayed(&mut t, secs(3)), not_tracked, "twice is no duplicate");
+        assert_eq!(
+            displayed(&mut t, secs(3)),
+            not_tracked,
+            "twice is no duplicate"
+        );
         let mut t = tracker(&[A], true);
         assert_eq!(t.on_tick(secs(100)).len(), 2);
         assert_eq!(displayed(&mut t, secs(101)), not_tracked);
