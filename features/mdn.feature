@@ -145,7 +145,8 @@ Feature: MDN: the SUT as receiving HISP acknowledges what it accepts
     Given a Direct message from the harness to the SUT's primary recipient
     And the message is a failure DSN for a message the SUT never sent
     When the harness delivers it to the SUT's backbone
-    Then no MDN for the message reaches the harness
+    Then the SUT takes the message
+    And no MDN for the message reaches the harness
 
   @MN5 @req-MDN-05 @req-MDN-06 @req-MDN-07 @req-MDN-10
   Scenario: MN5 the processed and dispatched MDNs are well-formed reports

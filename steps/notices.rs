@@ -1,21 +1,17 @@
 //! Timely and reliable, as the edge user sees it (TEST-CATALOGUE §c.2, §c.3, §c.6): the
 //! notices that reach the user who sent a message — how many, of which kind, when — and the
-//! read receipts (displayed MDNs) that travel both ways. A positive final notice is a
+//! DSNs among them judged by the validator (MN14). A positive final notice is a
 //! dispatched MDN; a failure notice is a failed (error, denied) MDN or a DSN block with
 //! `Action: failed`; processed and displayed MDNs are neither.
 
 use std::time::{Duration, Instant};
 
-use cucumber::{given, then, when};
+use cucumber::{then, when};
 use direct_conformance::hisp::HispEvent;
 use direct_conformance::mdn::{
-    Disposition, DispositionKind, DsnAction, DsnRecipientSpec, DsnSpec, MdnSpec, Notification,
-    OriginalMessage, STATUS_BAD_MAILBOX, SendingMode, build_dsn, build_mdn, normalise_message_id,
-    parse_notification,
+    DispositionKind, DsnAction, Notification, normalise_message_id, parse_notification,
 };
-use direct_conformance::sut::stimulus::Stimulus;
 use direct_conformance::sut::{Retrieval, pop3, read_maildir};
-use direct_conformance::validate::{Severity, Status};
 
 use super::send::excerpt;
 use super::world::DirectWorld;
@@ -74,14 +70,14 @@ fn kind(n: &Notification, recipient: Option<&str>) -> Kind {
     }
 }
 
-fn same_id(a: &str, b: &str) -> bool {
+pub(super) fn same_id(a: &str, b: &str) -> bool {
     normalise_message_id(a).is_some() && normalise_message_id(a) == normalise_message_id(b)
 }
 
 /// The notices for the scenario's message in the edge user's mailbox, as read now.
-struct Seen {
-    notices: Vec<(Vec<u8>, Notification)>,
-    transcript: String,
+pub(super) struct Seen {
+    pub notices: Vec<(Vec<u8>, Notification)>,
+    pub transcript: String,
 }
 
 impl Seen {
@@ -123,7 +119,7 @@ impl Seen {
 }
 
 /// Reads the edge user's mailbox (the submission account) through the SUT's retrieval door.
-async fn read_edge(w: &DirectWorld, id: &str) -> Result<Seen, String> {
+pub(super) async fn read_edge(w: &DirectWorld, id: &str) -> Result<Seen, String> {
     let ctx = w.ctx()?;
     let (user, password) = super::edge::account(&ctx)?;
     let (messages, transcript) = match &ctx.sut.retrieval {
@@ -155,7 +151,7 @@ async fn read_edge(w: &DirectWorld, id: &str) -> Result<Seen, String> {
 }
 
 /// Polls the edge mailbox until `done` holds or `until` passes; the last reading either way.
-async fn watch(
+pub(super) async fn watch(
     w: &DirectWorld,
     until: Instant,
     done: impl Fn(&Seen) -> bool,
@@ -173,7 +169,7 @@ async fn watch(
     }
 }
 
-fn record_seen(w: &mut DirectWorld, title: &str, seen: &Seen) {
+pub(super) fn record_seen(w: &mut DirectWorld, title: &str, seen: &Seen) {
     w.record("pop3", "the edge user's mailbox", seen.transcript.clone());
     w.record("note", title.to_string(), seen.summary());
     for (raw, _) in &seen.notices {
@@ -454,198 +450,6 @@ async fn submit_with_options(w: &mut DirectWorld, value: String, to: String) -> 
     Ok(())
 }
 
-// ---- the SUT as receiving HISP: failed MDNs, MDN and DSN format (MT41, MN3, MN5, MN14) ----
-
-/// Waits for a failed MDN carrying a Failure field, or a failure DSN, for the message at the
-/// harness HISP.
-#[then("a failed MDN with a Failure field, or a failure DSN, for the message reaches the harness")]
-async fn failure_at_harness(w: &mut DirectWorld) -> Result<(), String> {
-    let ctx = w.ctx()?;
-    let id = w.sent()?.message_id.clone();
-    let failure = |e: &HispEvent| -> Option<(Vec<u8>, Notification)> {
-        let HispEvent::Delivered {
-            notification: true,
-            path,
-            ..
-        } = e
-        else {
-            return None;
-        };
-        let raw = std::fs::read(path).ok()?;
-        let n = parse_notification(&raw).ok()?;
-        let ok = n.original_message_id().is_some_and(|o| same_id(o, &id))
-            && match &n {
-                Notification::Mdn(m) => m.disposition.is_failure() && m.failure.is_some(),
-                Notification::Dsn(d) => d
-                    .per_recipient
-                    .iter()
-                    .any(|b| b.action == DsnAction::Failed),
-            };
-        ok.then_some((raw, n))
-    };
-    let window = ctx.sut.windows.accept;
-    match ctx
-        .peer
-        .wait_for(|e| failure(e).is_some(), window)
-        .await
-        .and_then(|e| failure(&e))
-    {
-        Some((raw, n)) => {
-            w.record(
-                "mdn",
-                "failure notice, decrypted and verified by the harness HISP",
-                excerpt(&raw),
-            );
-            w.record("mdn", "parsed", format!("{n:#?}"));
-            Ok(())
-        }
-        None => {
-            super::verdict::peer_refusals(w);
-            Err(format!(
-                "no failed MDN with a Failure field and no failure DSN for {id} reached the harness within {window:?}"
-            ))
-        }
-    }
-}
-
-/// MN15: the read receipt came through the harness HISP (which takes only signed and
-/// encrypted mail under its anchors) and the validator finds it signed and encrypted
-/// (VC-701). Its report fields are the edge user's (here the harness's) text, not judged.
-#[then("the displayed MDN reaches the harness signed and encrypted, answering the message")]
-async fn displayed_at_harness(w: &mut DirectWorld) -> Result<(), String> {
-    let ctx = w.ctx()?;
-    let id = w.sent()?.message_id.clone();
-    let shown = |e: &HispEvent| -> Option<Vec<u8>> {
-        let HispEvent::Delivered {
-            notification: true,
-            path,
-            ..
-        } = e
-        else {
-            return None;
-        };
-        let raw = std::fs::read(path).ok()?;
-        match parse_notification(&raw).ok()? {
-            Notification::Mdn(m)
-                if m.disposition.kind == DispositionKind::Displayed
-                    && same_id(&m.original_message_id, &id) =>
-            {
-                Some(raw)
-            }
-            _ => None,
-        }
-    };
-    let window = ctx.sut.windows.accept;
-    let Some(raw) = ctx
-        .peer
-        .wait_for(|e| shown(e).is_some(), window)
-        .await
-        .and_then(|e| shown(&e))
-    else {
-        super::verdict::peer_refusals(w);
-        return Err(format!(
-            "no signed and encrypted displayed MDN for {id} reached the harness within {window:?}"
-        ));
-    };
-    w.record(
-        "mdn",
-        "displayed MDN, decrypted and verified by the harness HISP",
-        excerpt(&raw),
-    );
-    let report = super::verdict::validate_wire_report(w, &raw).await?;
-    let problems = judge(w, &report, &[(701, 701)], "VC-701");
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems.join("; "))
-    }
-}
-
-/// Every notification for the message that reached the harness HISP, decrypted.
-fn harness_notices(w: &DirectWorld) -> Result<Vec<Vec<u8>>, String> {
-    let ctx = w.ctx()?;
-    let id = w.sent()?.message_id.clone();
-    Ok(ctx
-        .peer
-        .events()
-        .into_iter()
-        .filter_map(|e| match e {
-            HispEvent::Delivered {
-                notification: true,
-                path,
-                ..
-            } => std::fs::read(path).ok(),
-            _ => None,
-        })
-        .filter(|raw| {
-            parse_notification(raw)
-                .ok()
-                .and_then(|n| n.original_message_id().map(|o| same_id(o, &id)))
-                .unwrap_or(false)
-        })
-        .collect())
-}
-
-/// MN5: the validator's VC-7xx checks over every MDN the SUT sent for the message, as it
-/// put them on the wire.
-#[then(
-    regex = r"^every MDN the SUT sent for the message passes the validator's (VC-7\d\d to VC-7\d\d) checks$"
-)]
-async fn mdn_format(w: &mut DirectWorld, checks: String) -> Result<(), String> {
-    let ranges = super::trust_send::check_ranges(&checks)?;
-    let notices = harness_notices(w)?;
-    if notices.is_empty() {
-        return Err("no MDN for the message reached the harness to judge".into());
-    }
-    let mut problems = Vec::new();
-    for raw in notices {
-        let report = super::verdict::validate_wire_report(w, &raw).await?;
-        problems.extend(judge(w, &report, &ranges, &checks));
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("error-level findings: {}", problems.join("; ")))
-    }
-}
-
-/// Records the findings in `ranges` and returns the error-level failures.
-fn judge(
-    w: &mut DirectWorld,
-    report: &direct_conformance::validate::MessageReport,
-    ranges: &[(u16, u16)],
-    checks: &str,
-) -> Vec<String> {
-    let mut text = String::new();
-    let mut problems = Vec::new();
-    let mut passed = 0usize;
-    for f in report
-        .findings
-        .iter()
-        .filter(|f| super::trust_send::in_ranges(f.id, ranges))
-    {
-        if f.status == Status::Passed {
-            passed += 1;
-            continue;
-        }
-        text.push_str(&format!(
-            "{} {:?} {:?} {}: {}\n",
-            f.id, f.status, f.severity, f.part_path, f.message
-        ));
-        if f.status == Status::Failed && f.severity == Severity::Error {
-            problems.push(format!("{} {}", f.id, f.message));
-        }
-    }
-    text.push_str(&format!(
-        "({passed} {checks} findings passed, not listed)\n"
-    ));
-    if passed == 0 && problems.is_empty() {
-        problems.push(format!("none of {checks} could be evaluated"));
-    }
-    w.record("findings", format!("validator findings ({checks})"), text);
-    problems
-}
-
 /// MN14: the validator's DSN checks over every failure DSN the edge user received for the
 /// message (plain DSNs written by the SUT: only the VC-8xx findings count).
 #[then(
@@ -680,211 +484,12 @@ async fn dsn_format(w: &mut DirectWorld, checks: String) -> Result<(), String> {
         let report = tokio::task::spawn_blocking(move || validate_owned("dsn", raw, &options))
             .await
             .map_err(|e| format!("validator: {e}"))?;
-        problems.extend(judge(w, &report, &ranges, &checks));
+        problems.extend(super::mdn_receive::judge(w, &report, &ranges, &checks));
     }
     if problems.is_empty() {
         Ok(())
     } else {
         Err(format!("error-level findings: {}", problems.join("; ")))
-    }
-}
-
-#[given("the message is a failure DSN for a message the SUT never sent")]
-fn is_dsn(w: &mut DirectWorld) -> Result<(), String> {
-    let stim = w.stimulus_mut()?;
-    let never = format!("<never-sent-{}>", stim.message_id.trim_matches(['<', '>']));
-    let original = OriginalMessage::read(
-        format!(
-            "From: {}\r\nTo: {}\r\nMessage-ID: {never}\r\nSubject: an earlier message\r\n\r\n",
-            stim.from,
-            stim.to.first().cloned().unwrap_or_default()
-        )
-        .as_bytes(),
-    )
-    .map_err(|e| e.to_string())?;
-    let mut spec = DsnSpec::failure(
-        &original,
-        "hisp.direct.test",
-        vec![DsnRecipientSpec {
-            final_recipient: "nobody@hisp.direct.test".into(),
-            status: STATUS_BAD_MAILBOX,
-            diagnostic: Some("550 5.1.1 no such user".into()),
-        }],
-        &stim.message_id,
-        time::OffsetDateTime::now_utc(),
-    )
-    .map_err(|e| e.to_string())?;
-    // The DSN travels as a Direct message from the harness sender, whose certificate binds it.
-    spec.from = stim.from.clone();
-    spec.to = stim.to.first().cloned().unwrap_or_default();
-    stim.body = Some(build_dsn(&spec).map_err(|e| format!("cannot build the DSN: {e}"))?);
-    Ok(())
-}
-
-// ---- read receipts (MN15, MN16) ----
-
-fn displayed(
-    from: &str,
-    to: &str,
-    original_message_id: &str,
-    message_id: &str,
-) -> Result<Vec<u8>, String> {
-    let mut disposition = Disposition::automatic(DispositionKind::Displayed);
-    disposition.action_mode = direct_conformance::mdn::ActionMode::Manual;
-    disposition.sending_mode = SendingMode::Manual;
-    build_mdn(&MdnSpec {
-        from: from.into(),
-        to: to.into(),
-        subject: "Displayed: your message".into(),
-        message_id: message_id.into(),
-        date: time::OffsetDateTime::now_utc(),
-        original_message_id: original_message_id.into(),
-        reporting_ua: "edge.direct.test; direct-conformance mail client".into(),
-        original_recipient: None,
-        final_recipient: from.into(),
-        disposition,
-        final_delivery: false,
-        failure: None,
-        human_text: Some("The message was displayed to the recipient.".into()),
-    })
-    .map_err(|e| format!("cannot build the displayed MDN: {e}"))
-}
-
-/// MN15: the SUT's edge user's mail client answers the harness's message with a read receipt,
-/// through the submission door.
-#[when("the SUT's edge user answers it with a displayed MDN")]
-async fn edge_displayed(w: &mut DirectWorld) -> Result<(), String> {
-    let ctx = w.ctx()?;
-    let (user, _) = super::edge::account(&ctx)?;
-    let original = w.sent()?.message_id.clone();
-    let to = super::send::SENDER.to_string();
-    let id = format!("<{}.displayed@edge.sut.direct.test>", w.correlation_id);
-    let raw = displayed(&user, &to, &original, &id)?;
-    w.record(
-        "mdn",
-        "displayed MDN submitted by the edge user",
-        excerpt(&raw),
-    );
-    let transcript = super::trust_send::submit_raw(&ctx, std::slice::from_ref(&to), &raw)
-        .await
-        .map_err(|e| {
-            w.record("smtp", "edge submission, refused", e.clone());
-            e.lines().next().unwrap_or_default().to_string()
-        })?;
-    w.record("smtp", "edge submission of the displayed MDN", transcript);
-    Ok(())
-}
-
-#[when(regex = r"^a processed MDN for the message reaches the edge user$")]
-async fn processed_at_edge(w: &mut DirectWorld) -> Result<(), String> {
-    let win = w.ctx()?.sut.windows;
-    let processed = |s: &Seen| {
-        s.notices.iter().any(|(_, n)| {
-            matches!(n, Notification::Mdn(m) if m.disposition.kind == DispositionKind::Processed)
-        })
-    };
-    let (seen, found) = watch(w, Instant::now() + win.accept, processed).await?;
-    record_seen(w, "notices", &seen);
-    if found {
-        Ok(())
-    } else {
-        Err(format!(
-            "no processed MDN for the message reached the edge user within {:?}",
-            win.accept
-        ))
-    }
-}
-
-/// MN16: the harness, as the destination's mail client, sends a read receipt for the edge
-/// user's message: a Direct message signed by the destination address's certificate.
-#[when(
-    regex = r#"^the harness answers it with a displayed MDN from ([\w.+-]+@[\w.-]+), signed with the "([\w.-]+)" certificate$"#
-)]
-async fn harness_displayed(
-    w: &mut DirectWorld,
-    from: String,
-    signer: String,
-) -> Result<(), String> {
-    let ctx = w.ctx()?;
-    let (user, _) = super::edge::account(&ctx)?;
-    let original = w.sent()?.message_id.clone();
-    let id = format!("<{}.displayed@hisp.direct.test>", w.correlation_id);
-    let raw = displayed(&from, &user, &original, &id)?;
-    let mut stim = Stimulus::new(&from, std::slice::from_ref(&user), &id);
-    stim.body = Some(raw);
-    let cred = ctx
-        .pki
-        .credential(&signer)
-        .ok_or_else(|| format!("the reference PKI has no credential {signer:?}"))?
-        .clone();
-    let chain: Vec<x509_cert::Certificate> = ctx
-        .pki
-        .chain(&signer)
-        .map(|v| {
-            v.iter()
-                .skip(1)
-                .filter(|c| !c.entry.is_self_signed())
-                .map(|c| c.certificate.clone())
-                .collect()
-        })
-        .unwrap_or_default();
-    // Encrypted to the edge user's certificate: the declared recipient with that address,
-    // else the primary recipient's.
-    let role = ctx
-        .sut
-        .recipients
-        .values()
-        .find(|r| r.address.eq_ignore_ascii_case(&user))
-        .or_else(|| ctx.sut.recipient("primary"))
-        .ok_or("sut.toml declares no recipients.primary")?;
-    let cert = super::trust_send::certificate_of(&ctx, &role.certificate)?;
-    let build = stim.clone();
-    let data = tokio::task::spawn_blocking(move || {
-        build.build((&cred.certificate, &cred.key, &chain), &[cert])
-    })
-    .await
-    .map_err(|e| format!("building the MDN: {e}"))?
-    .map_err(|e| e.to_string())?;
-    w.record("mdn", "displayed MDN sent by the harness", excerpt(&data));
-    let outcome = direct_conformance::sut::smtp::send(
-        ctx.sut.backbone,
-        "hisp.direct.test",
-        &from,
-        &[user],
-        &data,
-        ctx.sut.windows.accept.max(Duration::from_secs(30)),
-    )
-    .await;
-    w.record("smtp", "harness → SUT backbone", outcome.transcript.clone());
-    if !outcome.accepted() {
-        return Err(format!(
-            "the SUT did not take the displayed MDN: {}",
-            outcome
-                .error
-                .clone()
-                .unwrap_or_else(|| format!("{:?}", outcome.data_reply))
-        ));
-    }
-    Ok(())
-}
-
-#[then("the displayed MDN reaches the edge user")]
-async fn displayed_at_edge(w: &mut DirectWorld) -> Result<(), String> {
-    let win = w.ctx()?.sut.windows;
-    let shown = |s: &Seen| {
-        s.notices.iter().any(|(_, n)| {
-            matches!(n, Notification::Mdn(m) if m.disposition.kind == DispositionKind::Displayed)
-        })
-    };
-    let (seen, found) = watch(w, Instant::now() + win.accept, shown).await?;
-    record_seen(w, "notices", &seen);
-    if found {
-        Ok(())
-    } else {
-        Err(format!(
-            "the displayed MDN for the message did not reach the edge user within {:?}",
-            win.accept
-        ))
     }
 }
 
