@@ -514,3 +514,43 @@ async fn submit_to_late(w: &mut DirectWorld) -> Result<(), String> {
     );
     super::trust_send::submit(w, vec![to], super::trust_send::Body::Ccda, true, None).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cucumber::gherkin::{Feature, GherkinEnv};
+
+    const FEATURE: &str = "Feature: f\n\n  Scenario: MT41\n    Given a Direct message from the harness to the SUT's undeliverable recipient\n\n  Scenario: RX-01\n    Given a Direct message from the harness to the SUT's primary recipient\n";
+
+    fn model(roles: &[&str]) -> direct_conformance::sut::SutModel {
+        use direct_conformance::sut::embedded;
+        let any = std::net::SocketAddr::from(([127, 0, 0, 1], 1));
+        let doors = embedded::Doors {
+            backbone: any,
+            submission: None,
+            pop3: any,
+            audit: None,
+            published_dns: None,
+        };
+        let mut m = embedded::model(doors, any, any, "test".into());
+        m.recipients
+            .retain(|role, _| roles.contains(&role.as_str()));
+        m
+    }
+
+    #[test]
+    fn a_scenario_naming_an_undeclared_optional_role_is_skipped() {
+        let f = Feature::parse(FEATURE, GherkinEnv::default()).unwrap();
+        let (mt41, rx01) = (&f.scenarios[0], &f.scenarios[1]);
+        let without = model(&["primary"]);
+        assert_eq!(
+            undeclared_role(&without, mt41).as_deref(),
+            Some("sut.toml declares no recipients.undeliverable")
+        );
+        assert_eq!(undeclared_role(&without, rx01), None);
+        assert_eq!(
+            undeclared_role(&model(&["primary", "undeliverable"]), mt41),
+            None
+        );
+    }
+}
