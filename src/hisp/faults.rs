@@ -75,6 +75,17 @@ pub enum Fault {
     EdgeClientStopsOnError,
     EdgeClientSkipsLarge,
     EdgeClientSkipsReports,
+    ForwardSettledNotices,
+    FailedMdnNotFinal,
+    LegacyErrorNotFailure,
+    RefuseMalformedRequest,
+    NoFailedMdn,
+    MdnWithRequestHeaders,
+    DsnTransientStatus,
+    DsnListsAllRecipients,
+    StrictNoticeReading,
+    EdgeMdnInClear,
+    SuppressDisplayedMdn,
 }
 
 impl Fault {
@@ -410,6 +421,61 @@ impl Fault {
             Fault::EdgeClientSkipsReports,
             "edge-client-skips-reports",
             "the reference edge client does not retrieve delivery notices (multipart/report) (MDN-17)",
+        ),
+        (
+            Fault::ForwardSettledNotices,
+            "forward-settled-notices",
+            "passes late and duplicate notifications for an already settled recipient on to the edge (MDN-18)",
+        ),
+        (
+            Fault::FailedMdnNotFinal,
+            "failed-mdn-not-final",
+            "passes a failed MDN (failed, error, denied) on to the edge without settling the recipient, which then times out as well (MDN-21)",
+        ),
+        (
+            Fault::LegacyErrorNotFailure,
+            "legacy-error-not-failure",
+            "does not take the legacy `error` disposition as a failure: passed on, the recipient left to time out (MDN-13)",
+        ),
+        (
+            Fault::RefuseMalformedRequest,
+            "refuse-malformed-request",
+            "submission refuses a message whose Disposition-Notification-Options is not a valid timely-and-reliable request (MDN-11, MT22)",
+        ),
+        (
+            Fault::NoFailedMdn,
+            "no-failed-mdn",
+            "sends no failed MDN when delivery to a mailbox fails after trust passed (MDN-12)",
+        ),
+        (
+            Fault::MdnWithRequestHeaders,
+            "mdn-with-request-headers",
+            "writes Disposition-Notification-To and -Options into its own MDNs (MDN-07)",
+        ),
+        (
+            Fault::DsnTransientStatus,
+            "dsn-transient-status",
+            "writes a transient 4.x.x Status into the blocks of its failure DSNs (MDN-23)",
+        ),
+        (
+            Fault::DsnListsAllRecipients,
+            "dsn-lists-all-recipients",
+            "names every recipient of the message in a failure DSN, the delivered ones too (MDN-17)",
+        ),
+        (
+            Fault::StrictNoticeReading,
+            "strict-notice-reading",
+            "drops notifications not written exactly as it writes them: header case and spacing, unfolded report fields, a Sender equal to From, one Message-ID inside and out, a non-null envelope sender (MDN-22, MDN-24)",
+        ),
+        (
+            Fault::EdgeMdnInClear,
+            "edge-mdn-in-clear",
+            "sends the MDNs its edge users submit (read receipts) without S/MIME (MDN-02)",
+        ),
+        (
+            Fault::SuppressDisplayedMdn,
+            "suppress-displayed-mdn",
+            "keeps displayed MDNs (read receipts) for a tracked message from the edge user, as if they were delivery notices (MDN-18 applied too widely)",
         ),
     ];
 
