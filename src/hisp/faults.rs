@@ -68,6 +68,17 @@ pub enum Fault {
     SmtpLenientSequence,
     StarttlsIgnoresArgument,
     OpenRelay,
+    AcceptRc2,
+    AcceptMd5,
+    RefuseLegacyMediaTypes,
+    ExactEnvelopeHeader,
+    AcceptOpaqueSigned,
+    SelfSignedAnchorsOnly,
+    FirstCertificateOnly,
+    AcceptIncompleteValidity,
+    BundleOutgoingOnly,
+    KeepWithdrawnAnchor,
+    IgnoreBundleSignature,
 }
 
 impl Fault {
@@ -368,6 +379,61 @@ impl Fault {
             Fault::OpenRelay,
             "open-relay",
             "submission takes mail from any sender to any recipient without AUTH (SEC-08)",
+        ),
+        (
+            Fault::AcceptRc2,
+            "accept-rc2",
+            "delivers messages whose content is encrypted with RC2 (ENC-02)",
+        ),
+        (
+            Fault::AcceptMd5,
+            "accept-md5",
+            "delivers messages signed with an MD5 digest (SIG-03, SIG-04)",
+        ),
+        (
+            Fault::RefuseLegacyMediaTypes,
+            "refuse-legacy-media-types",
+            "refuses the legacy application/x-pkcs7-mime and x-pkcs7-signature media types (MSG-03)",
+        ),
+        (
+            Fault::ExactEnvelopeHeader,
+            "exact-envelope-header",
+            "refuses an envelope whose Content-Type line is not written exactly as its own (all parameters, in its order and quoting, a space after the colon) (MSG-02)",
+        ),
+        (
+            Fault::AcceptOpaqueSigned,
+            "accept-opaque-signed",
+            "delivers an opaque (non-detached) SignedData found inside the envelope (MSG-05)",
+        ),
+        (
+            Fault::SelfSignedAnchorsOnly,
+            "self-signed-anchors-only",
+            "uses only the self-signed certificates among a recipient's anchors, so an intermediate installed as an anchor ends no path (TRUST-03)",
+        ),
+        (
+            Fault::FirstCertificateOnly,
+            "first-certificate-only",
+            "decrypts with each mailbox's first certificate only, ignoring a second one it also holds (ENC-09)",
+        ),
+        (
+            Fault::AcceptIncompleteValidity,
+            "accept-incomplete-validity",
+            "reads a signer certificate whose Validity lacks notBefore or notAfter as valid without that bound, and trusts it on its issuer's name (CERT-07)",
+        ),
+        (
+            Fault::BundleOutgoingOnly,
+            "bundle-outgoing-only",
+            "uses the anchors of its trust bundles for outgoing mail only, not for incoming (TRUST-12)",
+        ),
+        (
+            Fault::KeepWithdrawnAnchor,
+            "keep-withdrawn-anchor",
+            "adds the anchors of a refreshed trust bundle to the ones it had instead of replacing them (TRUST-13)",
+        ),
+        (
+            Fault::IgnoreBundleSignature,
+            "ignore-bundle-signature",
+            "takes a signed trust bundle's anchors without checking its signature against the configured signer anchors (TRUST-12)",
         ),
     ];
 

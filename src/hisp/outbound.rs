@@ -249,6 +249,17 @@ impl Router {
             .copied()
     }
 
+    /// The first IPv4 address of `host` in the configured DNS server (trust-bundle fetches).
+    pub async fn host_address(&self, host: &str) -> Option<std::net::IpAddr> {
+        let resolver = self.resolver.as_ref()?;
+        let fqdn = format!("{}.", host.trim_end_matches('.'));
+        let l = resolver.ipv4_lookup(fqdn.as_str()).await.ok()?;
+        l.answers().iter().find_map(|r| match &r.data {
+            RData::A(a) => Some(std::net::IpAddr::V4(a.0)),
+            _ => None,
+        })
+    }
+
     /// Next hops for `domain`, most preferred first, each with the name its TLS
     /// certificate should carry.
     pub async fn route(&self, domain: &str) -> Result<Vec<(SocketAddr, String)>, DeliveryError> {

@@ -96,6 +96,8 @@ pub struct WindowsFile {
     pub audit: u64,
     /// Extra time for giving up on a dead LDAP or AIA peer (TRUST-05).
     pub lookup_allowance: u64,
+    /// How often the SUT refreshes its trust bundle (`@needs-trust-bundle`, TRUST-13).
+    pub bundle_refresh: u64,
 }
 
 impl Default for WindowsFile {
@@ -107,6 +109,7 @@ impl Default for WindowsFile {
             dispatched_timeout: 3600,
             audit: 60,
             lookup_allowance: 60,
+            bundle_refresh: 3600,
         }
     }
 }
@@ -197,6 +200,7 @@ pub struct Windows {
     pub dispatched_timeout: Duration,
     pub audit: Duration,
     pub lookup_allowance: Duration,
+    pub bundle_refresh: Duration,
 }
 
 /// `[hosting]`, checked.
@@ -354,6 +358,12 @@ impl SutFile {
                 return Err(field(n, "must be between 1 and 3600 seconds"));
             }
         }
+        if w.bundle_refresh == 0 || w.bundle_refresh > 86_400 {
+            return Err(field(
+                "windows.bundle_refresh",
+                "must be between 1 and 86400 seconds",
+            ));
+        }
         let hosting = match &self.hosting {
             None => None,
             Some(h) => {
@@ -413,6 +423,7 @@ impl SutFile {
                 dispatched_timeout: Duration::from_secs(w.dispatched_timeout),
                 audit: Duration::from_secs(w.audit),
                 lookup_allowance: Duration::from_secs(w.lookup_allowance),
+                bundle_refresh: Duration::from_secs(w.bundle_refresh),
             },
             harness_backbone: socket(
                 "harness.backbone",

@@ -33,6 +33,8 @@ pub fn windows() -> Windows {
         dispatched_timeout: Duration::from_secs(6),
         audit: Duration::from_secs(2),
         lookup_allowance: Duration::from_secs(12),
+        // The `[[trust_bundle]]` refresh below.
+        bundle_refresh: Duration::from_secs(1),
     }
 }
 
@@ -42,6 +44,7 @@ pub fn config_text(
     peer: SocketAddr,
     dns: SocketAddr,
     http: SocketAddr,
+    https: SocketAddr,
     faults: &[String],
 ) -> String {
     let faults: Vec<String> = faults.iter().map(|f| format!("{f:?}")).collect();
@@ -65,7 +68,7 @@ smtp_port = {smtp_port}
 
 [discovery]
 enabled = true
-http_hosts = {{ "pki.direct.test:10080" = "{http}" }}
+http_hosts = {{ "pki.direct.test:10080" = "{http}", "pki.direct.test:10443" = "{https}" }}
 
 [timeouts]
 client_secs = 10
@@ -106,6 +109,22 @@ password = "{PASSWORD}"
 address = "poptest@{DOMAIN}"
 password = "{PASSWORD}"
 
+[[address]]
+address = "inter@{DOMAIN}"
+incoming_anchors = ["pki:direct.test_ca_intermediate1"]
+password = "{PASSWORD}"
+
+[[address]]
+address = "multi@{DOMAIN}"
+signing = "pki:sut_multi_1"
+encryption = "pki:sut_multi_2"
+password = "{PASSWORD}"
+
+[[trust_bundle]]
+url = "https://pki.direct.test:10443/bundles/direct-test.p7m"
+signer_anchors = ["pki:direct.test_ca_root"]
+refresh_secs = 1
+
 [certificates]
 "hisp.direct.test" = ["pki:hisp_domain"]
 "sender@hisp.direct.test" = ["pki:hisp_sender"]
@@ -126,11 +145,12 @@ pub async fn start(
     peer: SocketAddr,
     dns: SocketAddr,
     http: SocketAddr,
+    https: SocketAddr,
     faults: &[String],
 ) -> Result<(SutModel, HispHandle), SutError> {
     std::fs::create_dir_all(dir)
         .map_err(|e| SutError::Embedded(format!("{}: {e}", dir.display())))?;
-    let text = config_text(dir, peer, dns, http, faults);
+    let text = config_text(dir, peer, dns, http, https, faults);
     let settings = HispConfig::parse(&text)
         .and_then(|c| c.load(Path::new("/")))
         .map_err(|e| SutError::Embedded(e.to_string()))?;
@@ -192,10 +212,18 @@ pub fn model(doors: Doors, peer: SocketAddr, dns: SocketAddr, label: String) -> 
     SutModel {
         domain: DOMAIN.into(),
         profile: "ds-1.3".into(),
-        claims: ["pop3", "audit", "audit-digest", "aes-gcm", "ecdsa", "ipkix"]
-            .into_iter()
-            .map(String::from)
-            .collect(),
+        claims: [
+            "pop3",
+            "audit",
+            "audit-digest",
+            "aes-gcm",
+            "ecdsa",
+            "ipkix",
+            "trust-bundle",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect(),
         recipients: [
             (
                 "primary".to_string(),
@@ -208,6 +236,16 @@ pub fn model(doors: Doors, peer: SocketAddr, dns: SocketAddr, label: String) -> 
             ),
             // A mailbox of its own for the edge-pop3 cases (they delete what they deliver).
             ("pop3".to_string(), recipient("poptest", "pki:sut_domain")),
+            // RX-37: trusts direct.test_ca_intermediate1 only.
+            (
+                "intermediate_anchor".to_string(),
+                recipient("inter", "pki:sut_domain"),
+            ),
+            // RX-50: holds sut_multi_1 and sut_multi_2; messages are encrypted to the second.
+            (
+                "multi_cert".to_string(),
+                recipient("multi", "pki:sut_multi_2"),
+            ),
         ]
         .into_iter()
         .collect(),

@@ -19,6 +19,7 @@ const KEY_HOLDERS: &[&str] = &[
     "sender_email_mismatch",
     "sender_inter1",
     "sender_inter2",
+    "sender_bundle",
     // Signers the SUT must refuse: held so that an MDN sent in error is seen (MDN-03).
     "sender_untrusted",
     "sender_expired",

@@ -6,9 +6,9 @@ use x509_cert::Certificate;
 use crate::keys::PrivateKey;
 use crate::smime::algorithms::{ContentCipher, DigestAlgorithm, KeyTransport};
 use crate::smime::encrypt::{EncryptOptions, encrypt};
-use crate::smime::entity::{base64_lines, enveloped_headers, header_fields, multipart_signed};
+use crate::smime::entity::{base64_lines, enveloped_headers, header_fields, multipart_signed_as};
 use crate::smime::message::{SealOptions, seal};
-use crate::smime::sign::{SignOptions, sign_detached};
+use crate::smime::sign::{SignOptions, sign_detached, sign_opaque};
 use crate::smime::wrap::{mime_entity, wrap};
 
 /// The C-CDA stand-in carried by every default message (its bytes are checked at EDGE-RET).
@@ -27,6 +27,9 @@ pub enum Form {
     EncryptedOnly,
     /// Neither (RX-44).
     Plain,
+    /// An opaque SignedData (the content inside it) in the envelope, not multipart/signed
+    /// (RX-42, MSG-05).
+    OpaqueSigned,
 }
 
 /// A message to build; defaults are the catalogue's default message.
@@ -54,12 +57,22 @@ pub struct Stimulus {
     pub request_value: Option<String>,
     /// SMTP envelope recipients beyond the header's (RX-47).
     pub envelope_extra: Vec<String>,
+    /// The legacy media types `application/x-pkcs7-mime` and `x-pkcs7-signature` (RX-40).
+    pub legacy_types: bool,
+    /// The envelope's MIME header fields as written (CRLF after each), instead of the
+    /// reference ones (RX-41).
+    pub envelope_header: Option<String>,
+    /// DER that replaces the signer's certificate in the SignedData: a hand-encoded twin
+    /// that no certificate type can hold (RX-29).
+    pub malformed_signer: Option<Vec<u8>>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum StimulusError {
     #[error("cannot build the message: {0}")]
     Smime(#[from] crate::smime::SmimeError),
+    #[error("cannot put the hand-encoded signer certificate in the signature: {0}")]
+    Substitute(String),
 }
 
 impl Stimulus {
@@ -81,6 +94,9 @@ impl Stimulus {
             filler: 0,
             request_value: None,
             envelope_extra: Vec::new(),
+            legacy_types: false,
+            envelope_header: None,
+            malformed_signer: None,
         }
     }
 
@@ -161,6 +177,19 @@ impl Stimulus {
             .micalg
             .clone()
             .unwrap_or_else(|| self.digest.micalg().to_string());
+        let signature_type = if self.legacy_types {
+            "application/x-pkcs7-signature"
+        } else {
+            "application/pkcs7-signature"
+        };
+        let multipart_signed =
+            |c: &[u8], sig: &[u8], m: &str| multipart_signed_as(c, sig, m, signature_type);
+        // The reference builder (`seal`) for the default shape; by hand for any variation.
+        let plain = self.micalg.is_none()
+            && self.wrapper_type.is_none()
+            && !self.legacy_types
+            && self.envelope_header.is_none()
+            && self.malformed_signer.is_none();
         let outer = |body_header: &str, body: &[u8]| {
             let mut out = header_fields(&inner, |n| {
                 let n = n.to_ascii_lowercase();
@@ -172,7 +201,7 @@ impl Stimulus {
             out
         };
         Ok(match self.form {
-            Form::SignedEncrypted if self.micalg.is_none() && self.wrapper_type.is_none() => seal(
+            Form::SignedEncrypted if plain => seal(
                 &inner,
                 signer.0,
                 signer.1,
@@ -186,7 +215,10 @@ impl Stimulus {
             )?,
             Form::SignedEncrypted => {
                 let content = content();
-                let signature = sign_detached(&content, signer.0, signer.1, &sign)?;
+                let mut signature = sign_detached(&content, signer.0, signer.1, &sign)?;
+                if let Some(m) = &self.malformed_signer {
+                    signature = substitute_certificate(&signature, signer.0, m)?;
+                }
                 let signed = multipart_signed(&content, &signature, &micalg);
                 self.envelope(&inner, &signed, recipients, &enc)?
             }
@@ -211,7 +243,29 @@ impl Stimulus {
                 self.envelope(&inner, &content, recipients, &enc)?
             }
             Form::Plain => inner.clone(),
+            Form::OpaqueSigned => {
+                let content = content();
+                let signed = sign_opaque(&content, signer.0, signer.1, &sign)?;
+                let mut entity = format!(
+                    "Content-Type: {}; smime-type=signed-data; name=\"smime.p7m\"\r\n\
+                     Content-Transfer-Encoding: base64\r\n\
+                     Content-Disposition: attachment; filename=\"smime.p7m\"\r\n\r\n",
+                    self.mime_type()
+                )
+                .into_bytes();
+                entity.extend_from_slice(&base64_lines(&signed));
+                self.envelope(&inner, &entity, recipients, &enc)?
+            }
         })
+    }
+
+    /// The S/MIME media type, current or legacy (RX-40).
+    fn mime_type(&self) -> &'static str {
+        if self.legacy_types {
+            "application/x-pkcs7-mime"
+        } else {
+            "application/pkcs7-mime"
+        }
     }
 
     fn envelope(
@@ -227,9 +281,53 @@ impl Stimulus {
             !n.starts_with("content-") && n != "mime-version"
         });
         out.extend_from_slice(b"MIME-Version: 1.0\r\n");
-        out.extend_from_slice(enveloped_headers(enc.cipher.is_authenticated()).as_bytes());
+        let header = match &self.envelope_header {
+            Some(h) => h.clone(),
+            None => enveloped_headers(enc.cipher.is_authenticated())
+                .replace("application/pkcs7-mime", self.mime_type()),
+        };
+        out.extend_from_slice(header.as_bytes());
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(&base64_lines(&envelope));
         Ok(out)
     }
+}
+
+/// Replaces `twin`'s encoding in a SignedData's certificate set with `replacement`, byte for
+/// byte. The cms types can only hold a well-formed certificate, so the ContentInfo is walked as
+/// generic DER: ContentInfo [0] → SignedData → its `[0] IMPLICIT` certificates field.
+fn substitute_certificate(
+    content_info: &[u8],
+    twin: &Certificate,
+    replacement: &[u8],
+) -> Result<Vec<u8>, StimulusError> {
+    use der::{Any, Decode, Encode, Tag, TagNumber, Tagged};
+    let bad = |e: &dyn std::fmt::Display| StimulusError::Substitute(e.to_string());
+    let twin = twin.to_der().map_err(|e| bad(&e))?;
+    let mut ci: Vec<Any> = Vec::from_der(content_info).map_err(|e| bad(&e))?;
+    let explicit = ci
+        .get(1)
+        .ok_or_else(|| bad(&"ContentInfo without content"))?;
+    let mut sd: Vec<Any> = Vec::from_der(explicit.value()).map_err(|e| bad(&e))?;
+    let outer_tag = explicit.tag();
+    let certs_tag = Tag::ContextSpecific {
+        constructed: true,
+        number: TagNumber(0),
+    };
+    let certs = sd
+        .iter_mut()
+        .find(|a| a.tag() == certs_tag)
+        .ok_or_else(|| bad(&"SignedData carries no certificates"))?;
+    let value = certs.value();
+    let at = value
+        .windows(twin.len())
+        .position(|w| w == twin.as_slice())
+        .ok_or_else(|| bad(&"the signer's certificate is not in the SignedData"))?;
+    let mut new_value = value[..at].to_vec();
+    new_value.extend_from_slice(replacement);
+    new_value.extend_from_slice(&value[at + twin.len()..]);
+    *certs = Any::new(certs_tag, new_value).map_err(|e| bad(&e))?;
+    let sd_der = sd.to_der().map_err(|e| bad(&e))?;
+    ci[1] = Any::new(outer_tag, sd_der).map_err(|e| bad(&e))?;
+    ci.to_der().map_err(|e| bad(&e))
 }
