@@ -78,6 +78,17 @@ fn aimed(f: Fault) -> Result<&'static str, &'static str> {
         Fault::Pop3UnstableUidl => "@POP12",
         Fault::Pop3AcceptBadPassword => "@POP17",
         Fault::Pop3LenientCommands => "@POP9 or @POP10 or @POP11",
+        Fault::AcceptRc2 => "@RX-09",
+        Fault::AcceptMd5 => "@RX-11",
+        Fault::RefuseLegacyMediaTypes => "@RX-40",
+        Fault::ExactEnvelopeHeader => "@RX-41",
+        Fault::AcceptOpaqueSigned => "@RX-42",
+        Fault::SelfSignedAnchorsOnly => "@RX-37",
+        Fault::FirstCertificateOnly => "@RX-50",
+        Fault::AcceptIncompleteValidity => "@RX-29",
+        Fault::BundleOutgoingOnly => "@RX-52",
+        Fault::KeepWithdrawnAnchor => "@RX-53",
+        Fault::IgnoreBundleSignature => "@RX-54",
     })
 }
 

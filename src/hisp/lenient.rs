@@ -6,8 +6,8 @@
 use der::{Any, Decode, Encode, Tag, Tagged};
 use x509_cert::Certificate;
 
-/// The earliest UTCTime and the latest GeneralizedTime: no bound at all.
-const FROM: &[u8] = b"500101000000Z";
+/// The earliest time the der crate represents (1970) and the latest GeneralizedTime: no bound.
+const FROM: &[u8] = b"700101000000Z";
 const UNTIL: &[u8] = b"99991231235959Z";
 
 /// `der` read leniently: a certificate whose Validity holds a single time comes back with

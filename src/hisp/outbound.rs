@@ -575,6 +575,13 @@ async fn choose(
     if faults.on(Fault::DomainBoundBeforeAddressBound) {
         levels.reverse();
     }
+    // The sender's anchors, and those its trust bundles delivered (TRUST-12).
+    let mut anchors = sender.outgoing_anchors.clone();
+    for a in core.bundles.anchors() {
+        if !anchors.contains(&a) {
+            anchors.push(a);
+        }
+    }
     for level in levels {
         if level.is_empty() {
             continue;
@@ -586,7 +593,7 @@ async fn choose(
                 .validate(
                     c.clone(),
                     Vec::new(),
-                    sender.outgoing_anchors.clone(),
+                    anchors.clone(),
                     core.settings.crls.clone(),
                     OffsetDateTime::now_utc(),
                 )

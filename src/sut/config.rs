@@ -488,6 +488,13 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("backbone.smtp"), "{e}");
+        let bad = EXAMPLE.replace("bundle_refresh = 3600", "bundle_refresh = 0");
+        let e = SutFile::parse(&bad)
+            .unwrap()
+            .check(Path::new("/"), "x")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("windows.bundle_refresh"), "{e}");
         let e = SutFile::parse("domain = 1").unwrap_err().to_string();
         assert!(e.contains("domain"), "{e}");
     }

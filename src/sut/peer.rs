@@ -29,6 +29,9 @@ const KEY_HOLDERS: &[&str] = &[
     "sender_wrong_address",
     "sender_rsa1024",
     "sender_sha1_signed",
+    // RX-29: the well-formed twins' keys decrypt an MDN sent to the hand-encoded signers.
+    "sender_no_not_before",
+    "sender_no_not_after",
 ];
 
 fn anchor_list(anchors: &[String]) -> String {

@@ -331,3 +331,94 @@ fn substitute_certificate(
     ci[1] = Any::new(outer_tag, sd_der).map_err(|e| bad(&e))?;
     ci.to_der().map_err(|e| bad(&e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::ReferencePki;
+    use crate::smime::{OpenedMessage, open};
+
+    fn build_and_open(pki: &ReferencePki, signer: &str, s: &Stimulus) -> (Vec<u8>, OpenedMessage) {
+        let c = pki.credential(signer).expect("signer");
+        let r = pki.credential("sut_recipient").expect("recipient");
+        let raw = s
+            .build(
+                (&c.certificate, &c.key, &[]),
+                std::slice::from_ref(&r.certificate),
+            )
+            .expect("build");
+        let opened = open(&raw, &r.key, Some(&r.certificate)).expect("open");
+        (raw, opened)
+    }
+
+    fn stimulus() -> Stimulus {
+        Stimulus::new(
+            "sender@hisp.direct.test",
+            &["recipient@sut.direct.test".to_string()],
+            "<t@hisp.direct.test>",
+        )
+    }
+
+    #[test]
+    fn rc2_and_md5_vectors_are_what_they_say() {
+        let pki = ReferencePki::load_default().expect("pki");
+        let mut s = stimulus();
+        s.cipher = ContentCipher::Rc2Cbc;
+        s.digest = DigestAlgorithm::Md5;
+        let (_, o) = build_and_open(&pki, "hisp_sender", &s);
+        assert_eq!(o.decrypted.info.cipher, Some(ContentCipher::Rc2Cbc));
+        let signer = o.signature.verified_signer().expect("verifies");
+        assert_eq!(signer.digest, Some(DigestAlgorithm::Md5));
+        assert_eq!(o.micalg, Some(DigestAlgorithm::Md5));
+    }
+
+    #[test]
+    fn legacy_types_header_variants_and_opaque_form() {
+        let pki = ReferencePki::load_default().expect("pki");
+        let mut s = stimulus();
+        s.legacy_types = true;
+        let (raw, o) = build_and_open(&pki, "hisp_sender", &s);
+        assert!(o.outer_media_type.is("application", "x-pkcs7-mime"));
+        assert_eq!(
+            o.signed_media_type.param("protocol"),
+            Some("application/x-pkcs7-signature")
+        );
+        assert!(o.signature.verified_signer().is_some());
+        assert!(!String::from_utf8_lossy(&raw).contains("application/pkcs7-mime"));
+
+        let mut s = stimulus();
+        s.envelope_header = Some(
+            "Content-Type:application/pkcs7-mime\r\nContent-Transfer-Encoding: base64\r\n".into(),
+        );
+        let (raw, o) = build_and_open(&pki, "hisp_sender", &s);
+        assert!(
+            String::from_utf8_lossy(&raw).contains("\r\nContent-Type:application/pkcs7-mime\r\n")
+        );
+        assert!(o.signature.verified_signer().is_some());
+
+        let mut s = stimulus();
+        s.form = Form::OpaqueSigned;
+        let (_, o) = build_and_open(&pki, "hisp_sender", &s);
+        assert!(!o.signature.is_detached());
+        assert!(o.signature.verified_signer().is_some());
+        assert!(o.wrapped);
+    }
+
+    #[test]
+    fn the_hand_encoded_signer_travels_in_the_signed_data() {
+        let pki = ReferencePki::load_default().expect("pki");
+        let name = "sender_no_not_after";
+        let bad = pki
+            .credential(name)
+            .and_then(|c| c.malformed_der.clone())
+            .expect("malformed.der");
+        let mut s = stimulus();
+        s.malformed_signer = Some(bad.clone());
+        let (_, o) = build_and_open(&pki, name, &s);
+        // The library cannot read it as a certificate: the signer is not found, and the
+        // bytes are reported as they came.
+        assert!(o.signature.verified_signer().is_none());
+        assert_eq!(o.signature.unreadable_certificates.len(), 1);
+        assert_eq!(o.signature.unreadable_certificates[0].der, bad);
+    }
+}

@@ -136,7 +136,12 @@ mod tests {
         let pki = pki();
         let ca = pki.credential("direct.test_ca_bundle").unwrap();
         let s = pki.credential("bundle_signer").unwrap();
-        let p7m = build_signed_bundle(&[ca.certificate.clone()], &s.certificate, &s.key).unwrap();
+        let p7m = build_signed_bundle(
+            std::slice::from_ref(&ca.certificate),
+            &s.certificate,
+            &s.key,
+        )
+        .unwrap();
         let b = read_bundle(&p7m, true, true).unwrap();
         assert_eq!(b.anchors, vec![ca.certificate.clone()]);
         assert_eq!(b.signer.unwrap().0, s.certificate);
@@ -147,8 +152,12 @@ mod tests {
         let pki = pki();
         let ca = pki.credential("direct.test_ca_bundle").unwrap();
         let s = pki.credential("bundle_signer").unwrap();
-        let mut p7m =
-            build_signed_bundle(&[ca.certificate.clone()], &s.certificate, &s.key).unwrap();
+        let mut p7m = build_signed_bundle(
+            std::slice::from_ref(&ca.certificate),
+            &s.certificate,
+            &s.key,
+        )
+        .unwrap();
         // Flip a byte inside the anchor's encoding (the signed content).
         let ca_der = ca.certificate.to_der().unwrap();
         let at = p7m
