@@ -309,6 +309,9 @@ Feature: Trust and encryption: the SUT receives from another HISP
     When the harness delivers it to the SUT's backbone
     Then the SUT refuses the message
 
+  # The signer certificates are hand-encoded (reference-certs/<signer>/malformed.der, made by
+  # `direct-conformance certs` from the well-formed twin and signed again by the root): no
+  # certificate builder or certificate type can hold a Validity that lacks one of its times.
   @RX-29 @negative @req-CERT-07
   Scenario Outline: RX-29 a signer certificate without <missing> is refused
     Given a Direct message from the harness to the SUT's primary recipient

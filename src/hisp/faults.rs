@@ -418,7 +418,7 @@ impl Fault {
         (
             Fault::AcceptIncompleteValidity,
             "accept-incomplete-validity",
-            "reads a signer certificate whose Validity lacks notBefore or notAfter as valid without that bound, and trusts it on its issuer's name (CERT-07)",
+            "reads a signer certificate whose Validity lacks notBefore or notAfter as having no validity bounds and, its issuer's signature no longer matching the repaired certificate, skips its path validation (CERT-07)",
         ),
         (
             Fault::BundleOutgoingOnly,
