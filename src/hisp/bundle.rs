@@ -182,13 +182,21 @@ pub async fn refresh(core: &Arc<Core>, b: &TrustBundleSettings) -> Result<usize,
 
 /// Refreshes `b` now and every `b.refresh` until stopped.
 pub async fn run(core: Arc<Core>, b: TrustBundleSettings, mut stop: watch::Receiver<bool>) {
+    // Said once per new reason, not at every refresh.
+    let mut last_error: Option<String> = None;
     loop {
-        if let Err(e) = refresh(&core, &b).await {
-            // The previous anchors stay in force; the next refresh tries again.
-            eprintln!(
-                "hisp {}: trust bundle {}: {e}",
-                core.settings.hostname, b.url
-            );
+        match refresh(&core, &b).await {
+            Ok(_) => last_error = None,
+            Err(e) => {
+                // The previous anchors stay in force; the next refresh tries again.
+                if last_error.as_ref() != Some(&e) {
+                    eprintln!(
+                        "hisp {}: trust bundle {} not taken: {e}",
+                        core.settings.hostname, b.url
+                    );
+                }
+                last_error = Some(e);
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(b.refresh) => {}
