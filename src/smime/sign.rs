@@ -297,3 +297,50 @@ where
         Ok(sig.to_der())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::smime::verify::{verify_attached, verify_detached};
+
+    fn signer() -> (Certificate, PrivateKey) {
+        let pki = crate::pki::ReferencePki::load_default().expect("pki");
+        let c = pki.credential("hisp_sender").expect("hisp_sender");
+        (c.certificate.clone(), c.key.clone())
+    }
+
+    #[test]
+    fn md5_signatures_name_md5_with_rsa_and_verify() {
+        let (cert, key) = signer();
+        let options = SignOptions {
+            digest: DigestAlgorithm::Md5,
+            ..SignOptions::default()
+        };
+        let sig = sign_detached(b"content\r\n", &cert, &key, &options).unwrap();
+        let report = verify_detached(&sig, b"content\r\n").unwrap();
+        let s = report.verified_signer().expect("verifies");
+        assert_eq!(s.digest, Some(DigestAlgorithm::Md5));
+        assert_eq!(
+            s.signature_algorithm,
+            const_oid::db::rfc5912::MD_5_WITH_RSA_ENCRYPTION
+        );
+        assert!(
+            verify_detached(&sig, b"other\r\n")
+                .unwrap()
+                .verified_signer()
+                .is_none()
+        );
+        // The builder cannot hash eContent with MD5: refused, not mis-signed.
+        assert!(sign_opaque(b"x", &cert, &key, &options).is_err());
+    }
+
+    #[test]
+    fn opaque_signatures_carry_their_content() {
+        let (cert, key) = signer();
+        let signed = sign_opaque(b"inside\r\n", &cert, &key, &SignOptions::default()).unwrap();
+        let report = verify_attached(&signed).unwrap();
+        assert!(!report.is_detached());
+        assert_eq!(report.econtent.as_deref(), Some(&b"inside\r\n"[..]));
+        assert!(report.verified_signer().is_some());
+    }
+}
