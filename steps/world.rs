@@ -60,6 +60,8 @@ pub struct DirectWorld {
     pub pop3: Option<direct_conformance::sut::pop3::Session>,
     /// Edge-pop3 expectations checked so far: (what was expected, what went wrong if it did).
     pub pop3_checks: Vec<(String, Option<String>)>,
+    /// The SUT-as-edge-client cases: the harness edge server and the jobs run.
+    pub ec: super::edge_client::EcState,
     /// Puts the standard trust bundle back when the scenario ends (RX-53, RX-54).
     pub bundle_restore: Option<super::bundle::BundleRestore>,
 }
@@ -91,6 +93,7 @@ impl DirectWorld {
             hosting: Vec::new(),
             pop3: None,
             pop3_checks: Vec::new(),
+            ec: Default::default(),
             bundle_restore: None,
         }
     }
