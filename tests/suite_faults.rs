@@ -96,6 +96,17 @@ fn aimed(f: Fault) -> Result<&'static str, &'static str> {
         Fault::StrictNoticeReading => "@MN10",
         Fault::EdgeMdnInClear => "@MN15",
         Fault::SuppressDisplayedMdn => "@MN16",
+        Fault::AcceptRc2 => "@RX-09",
+        Fault::AcceptMd5 => "@RX-11",
+        Fault::RefuseLegacyMediaTypes => "@RX-40",
+        Fault::ExactEnvelopeHeader => "@RX-41",
+        Fault::AcceptOpaqueSigned => "@RX-42",
+        Fault::SelfSignedAnchorsOnly => "@RX-37",
+        Fault::FirstCertificateOnly => "@RX-50",
+        Fault::AcceptIncompleteValidity => "@RX-29",
+        Fault::BundleOutgoingOnly => "@RX-52",
+        Fault::KeepWithdrawnAnchor => "@RX-53",
+        Fault::IgnoreBundleSignature => "@RX-54",
     })
 }
 

@@ -86,6 +86,17 @@ pub enum Fault {
     StrictNoticeReading,
     EdgeMdnInClear,
     SuppressDisplayedMdn,
+    AcceptRc2,
+    AcceptMd5,
+    RefuseLegacyMediaTypes,
+    ExactEnvelopeHeader,
+    AcceptOpaqueSigned,
+    SelfSignedAnchorsOnly,
+    FirstCertificateOnly,
+    AcceptIncompleteValidity,
+    BundleOutgoingOnly,
+    KeepWithdrawnAnchor,
+    IgnoreBundleSignature,
 }
 
 impl Fault {
@@ -476,6 +487,61 @@ impl Fault {
             Fault::SuppressDisplayedMdn,
             "suppress-displayed-mdn",
             "keeps displayed MDNs (read receipts) for a tracked message from the edge user, as if they were delivery notices (MDN-18 applied too widely)",
+        ),
+        (
+            Fault::AcceptRc2,
+            "accept-rc2",
+            "delivers messages whose content is encrypted with RC2 (ENC-02)",
+        ),
+        (
+            Fault::AcceptMd5,
+            "accept-md5",
+            "delivers messages signed with an MD5 digest (SIG-03, SIG-04)",
+        ),
+        (
+            Fault::RefuseLegacyMediaTypes,
+            "refuse-legacy-media-types",
+            "refuses the legacy application/x-pkcs7-mime and x-pkcs7-signature media types (MSG-03)",
+        ),
+        (
+            Fault::ExactEnvelopeHeader,
+            "exact-envelope-header",
+            "refuses an envelope whose Content-Type line is not written exactly as its own (all parameters, in its order and quoting, a space after the colon) (MSG-02)",
+        ),
+        (
+            Fault::AcceptOpaqueSigned,
+            "accept-opaque-signed",
+            "delivers an opaque (non-detached) SignedData found inside the envelope (MSG-05)",
+        ),
+        (
+            Fault::SelfSignedAnchorsOnly,
+            "self-signed-anchors-only",
+            "uses only the self-signed certificates among a recipient's anchors, so an intermediate installed as an anchor ends no path (TRUST-03)",
+        ),
+        (
+            Fault::FirstCertificateOnly,
+            "first-certificate-only",
+            "decrypts with each mailbox's first certificate only, ignoring a second one it also holds (ENC-09)",
+        ),
+        (
+            Fault::AcceptIncompleteValidity,
+            "accept-incomplete-validity",
+            "reads a signer certificate whose Validity lacks notBefore or notAfter as having no validity bounds and, its issuer's signature no longer matching the repaired certificate, skips its path validation (CERT-07)",
+        ),
+        (
+            Fault::BundleOutgoingOnly,
+            "bundle-outgoing-only",
+            "uses the anchors of its trust bundles for outgoing mail only, not for incoming (TRUST-12)",
+        ),
+        (
+            Fault::KeepWithdrawnAnchor,
+            "keep-withdrawn-anchor",
+            "adds the anchors of a refreshed trust bundle to the ones it had instead of replacing them (TRUST-13)",
+        ),
+        (
+            Fault::IgnoreBundleSignature,
+            "ignore-bundle-signature",
+            "takes a signed trust bundle's anchors without checking its signature against the configured signer anchors (TRUST-12)",
         ),
     ];
 
