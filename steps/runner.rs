@@ -351,7 +351,8 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
             let t = t.trim_start_matches('@');
             (t == "ds-1.3" || t == "ats-1.2") && t != claims.profile
         });
-        let unnamed = super::hosting::unnamed_case(&claims, &all_tags);
+        let unnamed = super::hosting::unnamed_case(&claims, &all_tags)
+            .or_else(|| super::smtp_door::not_applicable(&claims, &all_tags));
         if !unclaimed.is_empty() || profile_mismatch || unnamed.is_some() {
             let mut rep = collector::new_report(f, s);
             rep.verdict = Verdict::Skipped;

@@ -60,6 +60,8 @@ pub struct DirectWorld {
     pub pop3: Option<direct_conformance::sut::pop3::Session>,
     /// Edge-pop3 expectations checked so far: (what was expected, what went wrong if it did).
     pub pop3_checks: Vec<(String, Option<String>)>,
+    /// The SMTP server cases (edge-smtp area): door, expectations, what must not arrive.
+    pub smtp: super::smtp_door::SmtpState,
 }
 
 impl DirectWorld {
@@ -89,6 +91,7 @@ impl DirectWorld {
             hosting: Vec::new(),
             pop3: None,
             pop3_checks: Vec::new(),
+            smtp: Default::default(),
         }
     }
 

@@ -39,6 +39,8 @@ pub enum Refusal {
     NotInInnerHeader(String),
     #[error("no From address in the message")]
     NoFrom,
+    #[error("content refused: {0}")]
+    Content(String),
 }
 
 impl Refusal {
@@ -328,6 +330,15 @@ pub async fn receive(core: &Arc<Core>, env: Envelope) -> Reply {
             &Refusal::NoFrom,
         );
         return Reply::new(554, "5.6.0 No From address");
+    };
+    // Content fault switches (EDGE-12); the clean HISP delivers the message as decrypted.
+    let message = match super::content_faults::apply(core, message) {
+        Ok(m) => m,
+        Err(why) => {
+            let r = Refusal::Content(why);
+            refuse(core, &env, message_id.as_deref(), &env.recipients, &r);
+            return Reply::new(554, format!("5.6.0 {r}"));
+        }
     };
 
     // MSG-16: a wrapped message goes only to recipients its signed header names.

@@ -14,6 +14,7 @@
 
 pub mod config;
 pub mod conn;
+pub mod content_faults;
 pub mod envsubst;
 pub mod faults;
 pub mod inbound;

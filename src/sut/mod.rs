@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod config;
 pub mod container;
+pub mod content;
 pub mod embedded;
 pub mod peer;
 pub mod pop3;
