@@ -28,9 +28,21 @@ Feature: Edge SMTP: the SUT's submission door
     When the harness sends RCPT before MAIL, DATA before MAIL, and DATA before EHLO
     Then the SUT answers 503 to each
 
+  @SMTP11 @negative @req-EDGE-06 @backbone-door
+  Scenario: SMTP11 commands out of sequence are refused with 503 (backbone door)
+    Given a session with the SUT's backbone door
+    When the harness sends RCPT before MAIL, DATA before MAIL, and DATA before EHLO
+    Then the SUT answers 503 to each
+
   @SMTP17 @negative @req-EDGE-07
   Scenario: SMTP17 STARTTLS with an argument is refused and the session goes on
     Given a session with the SUT's submission door
+    When the harness sends "STARTTLS abcd"
+    Then the SUT answers 501 and the session is still usable
+
+  @SMTP17 @negative @req-EDGE-07 @backbone-door
+  Scenario: SMTP17 STARTTLS with an argument is refused and the session goes on (backbone door)
+    Given a session with the SUT's backbone door
     When the harness sends "STARTTLS abcd"
     Then the SUT answers 501 and the session is still usable
 
