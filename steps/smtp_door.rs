@@ -223,8 +223,11 @@ pub(super) async fn content(
         }
         Door::Backbone => {
             let to = primary(&ctx)?;
-            let mut stim =
-                direct_conformance::sut::stimulus::Stimulus::new(SENDER, &[to.clone()], id);
+            let mut stim = direct_conformance::sut::stimulus::Stimulus::new(
+                SENDER,
+                std::slice::from_ref(&to),
+                id,
+            );
             stim.subject = subject;
             stim.filler = filler;
             let signer = ctx
