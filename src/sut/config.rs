@@ -486,6 +486,16 @@ mod tests {
     }
 
     #[test]
+    fn the_compose_sut_file_checks() {
+        let m = SutFile::parse(include_str!("../../docker/compose-sut.toml"))
+            .expect("parses")
+            .check(Path::new("/"), "compose")
+            .expect("checks");
+        assert_eq!(m.smtp.idle_timeout, Some(Duration::from_secs(3)));
+        assert!(m.smtp.test_backbone);
+    }
+
+    #[test]
     fn hosting_is_read_and_checked() {
         let m = SutFile::parse(EXAMPLE)
             .unwrap()
