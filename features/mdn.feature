@@ -89,3 +89,38 @@ Feature: MDN: the SUT as receiving HISP acknowledges what it accepts
     When the SUT's edge user submits a message with Disposition-Notification-To and Disposition-Notification-Options to user@untrusted.direct.test
     Then the SUT sends nothing toward untrusted.direct.test within the silence window
     And a failure notice for the message reaches the edge user
+
+  # The SUT as edge client (TEST-CATALOGUE §c.5): the harness runs the edge server
+  # edge.direct.test and makes the SUT's mail client send through it (sut.toml [edge_client]).
+
+  @MT17 @needs-edge-client @req-EDGE-11
+  Scenario: MT17 the SUT's edge client gives every message a Message-ID of its own
+    Given the harness edge server offers STARTTLS with a good certificate and AUTH PLAIN only
+    When the SUT's edge client sends 2 messages to wellformed14@edge.direct.test through it
+    And the SUT's edge client sends 1 message to wellformed14@edge.direct.test through it
+    Then the harness edge server received 3 messages for wellformed14@edge.direct.test in 2 sessions
+    And their Message-IDs are well-formed and distinct
+
+  @MT45 @needs-edge-client @req-EDGE-11 @req-MDN-08
+  Scenario: MT45 unique Message-IDs on messages that ask for timely and reliable delivery
+    Given the harness edge server offers STARTTLS with a good certificate and AUTH PLAIN only
+    When the SUT's edge client sends 2 messages asking for timely and reliable delivery to wellformed14@edge.direct.test through it
+    And the SUT's edge client sends 1 message asking for timely and reliable delivery to wellformed14@edge.direct.test through it
+    Then the harness edge server received 3 messages for wellformed14@edge.direct.test in 2 sessions
+    And their Message-IDs are well-formed and distinct
+    And each message asks for timely and reliable delivery correctly
+
+  @MT46 @needs-edge-client @req-MDN-08
+  Scenario: MT46 the request header is written as the Implementation Guide gives it
+    Given the harness edge server offers STARTTLS with a good certificate and AUTH PLAIN only
+    When the SUT's edge client sends 1 message asking for timely and reliable delivery to wellformed14@edge.direct.test through it
+    Then the harness edge server received 1 message for wellformed14@edge.direct.test
+    And each message asks for timely and reliable delivery correctly
+
+  @MT47 @needs-edge-client @req-MDN-17
+  Scenario: MT47 the SUT's edge client takes a failure notice for one of two recipients
+    Given the harness edge server offers STARTTLS with a good certificate and AUTH PLAIN only
+    When the SUT's edge client sends 1 message asking for timely and reliable delivery to dispatchedonly-plain@edge.direct.test and noaddressfailure9-plain@edge.direct.test through it
+    And the harness puts a dispatched notice for the first recipient and a failure notice for the second into the edge user's mailbox
+    And the SUT's edge client retrieves its mail over POP3
+    Then the edge client retrieved both notices

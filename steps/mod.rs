@@ -10,6 +10,7 @@ pub mod collector;
 pub mod context;
 pub mod discovery;
 pub mod edge;
+pub mod edge_client;
 pub mod edge_smtp;
 pub mod hosting;
 pub mod pop3;

@@ -60,6 +60,8 @@ pub struct DirectWorld {
     pub pop3: Option<direct_conformance::sut::pop3::Session>,
     /// Edge-pop3 expectations checked so far: (what was expected, what went wrong if it did).
     pub pop3_checks: Vec<(String, Option<String>)>,
+    /// The SUT-as-edge-client cases: the harness edge server and the jobs run.
+    pub ec: super::edge_client::EcState,
     /// The SMTP server cases (edge-smtp area): door, expectations, what must not arrive.
     pub smtp: super::smtp_door::SmtpState,
 }
@@ -91,6 +93,7 @@ impl DirectWorld {
             hosting: Vec::new(),
             pop3: None,
             pop3_checks: Vec::new(),
+            ec: Default::default(),
             smtp: Default::default(),
         }
     }

@@ -159,6 +159,25 @@ pub struct HostingFile {
     pub ldap_domain: Option<String>,
 }
 
+/// `[edge_client]`: how the harness makes the SUT's edge client act (claim `edge-client`).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeClientFile {
+    /// Run with `sh -c`; the job is in the `DC_EDGE_*` variables (examples/sut.toml).
+    pub command: String,
+    /// Seconds the command may take (default 120).
+    pub timeout: Option<u64>,
+}
+
+/// `[edge_client]`, checked: the trigger of the SUT's edge client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EdgeClientTrigger {
+    pub command: String,
+    pub timeout: Duration,
+    /// Variables added to every job (the embedded SUT's fault switches).
+    pub env: Vec<(String, String)>,
+}
+
 /// The file as written.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -184,6 +203,8 @@ pub struct SutFile {
     pub harness: HarnessFile,
     #[serde(default)]
     pub hosting: Option<HostingFile>,
+    #[serde(default)]
+    pub edge_client: Option<EdgeClientFile>,
     #[serde(default)]
     pub smtp: SmtpFile,
 }
@@ -250,6 +271,8 @@ pub struct SutModel {
     pub label: String,
     /// Where the SUT publishes its certificates (hosting cases), when declared.
     pub hosting: Option<Hosting>,
+    /// How to make the SUT's edge client act (the `@needs-edge-client` cases).
+    pub edge_client: Option<EdgeClientTrigger>,
     /// The SMTP cases' settings (`[smtp]`).
     pub smtp: Smtp,
 }
@@ -416,6 +439,26 @@ impl SutFile {
                 })
             }
         };
+        let edge_client = match &self.edge_client {
+            None => None,
+            Some(e) if e.command.trim().is_empty() => {
+                return Err(field("edge_client.command", "must not be empty"));
+            }
+            Some(e) => {
+                let secs = e.timeout.unwrap_or(120);
+                if secs == 0 || secs > 3600 {
+                    return Err(field(
+                        "edge_client.timeout",
+                        "must be between 1 and 3600 seconds",
+                    ));
+                }
+                Some(EdgeClientTrigger {
+                    command: e.command.clone(),
+                    timeout: Duration::from_secs(secs),
+                    env: Vec::new(),
+                })
+            }
+        };
         if self.smtp.idle_timeout.is_some_and(|t| t == 0 || t > 3600) {
             return Err(field(
                 "smtp.idle_timeout",
@@ -424,6 +467,7 @@ impl SutFile {
         }
         let lo = "127.0.0.1:0";
         Ok(SutModel {
+            edge_client,
             hosting,
             smtp: Smtp {
                 idle_timeout: self.smtp.idle_timeout.map(Duration::from_secs),
@@ -521,6 +565,23 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("hosting.dns"), "{e}");
+    }
+
+    #[test]
+    fn edge_client_trigger_is_read_and_checked() {
+        let m = SutFile::parse(EXAMPLE)
+            .unwrap()
+            .check(Path::new("/"), "example")
+            .unwrap();
+        let t = m.edge_client.expect("[edge_client] in the example");
+        assert_eq!(t.timeout, Duration::from_secs(120));
+        let bad = EXAMPLE.replace("timeout = 120", "timeout = 0");
+        let e = SutFile::parse(&bad)
+            .unwrap()
+            .check(Path::new("/"), "x")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("edge_client.timeout"), "{e}");
     }
 
     #[test]

@@ -11,6 +11,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::hisp::{Hisp, HispConfig, HispHandle};
 
@@ -25,7 +26,6 @@ pub const PASSWORD: &str = "secret";
 /// 10 s: a positive wait ends at the event, so the margin costs nothing on a passing run and
 /// keeps a loaded 2-core machine from failing RSA-4096 cases).
 pub fn windows() -> Windows {
-    use std::time::Duration;
     Windows {
         accept: Duration::from_secs(10),
         silence: Duration::from_secs(3),
@@ -159,7 +159,16 @@ pub async fn start(
         audit: Some(audit),
         published_dns: handle.published.as_ref().and_then(|p| p.dns),
     };
-    let model = model(doors, peer, dns, label);
+    let mut model = model(doors, peer, dns, label);
+    // The embedded SUT's edge client is the reference one, this very binary.
+    if let Ok(exe) = std::env::current_exe() {
+        model.claims.push("edge-client".into());
+        model.edge_client = Some(super::config::EdgeClientTrigger {
+            command: format!("{} edge-client", shell_quote(&exe.display().to_string())),
+            timeout: Duration::from_secs(60),
+            env: vec![("DC_FAULTS".into(), faults.join(","))],
+        });
+    }
     Ok((model, handle))
 }
 
@@ -237,5 +246,11 @@ pub fn model(doors: Doors, peer: SocketAddr, dns: SocketAddr, label: String) -> 
             test_backbone: true,
         },
         label,
+        edge_client: None,
     }
+}
+
+/// `text` as one `sh` word.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
 }

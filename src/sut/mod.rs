@@ -6,6 +6,8 @@ pub mod audit;
 pub mod config;
 pub mod container;
 pub mod content;
+pub mod edge_server;
+pub mod edge_trigger;
 pub mod embedded;
 pub mod peer;
 pub mod pop3;
