@@ -153,16 +153,20 @@ async fn failure_notice(w: &mut DirectWorld) -> Result<(), String> {
 /// A timeout notice (TEST-CATALOGUE §c.3 MT4, MT26): it must come once the SUT's deadline has
 /// passed, not before (1 s tolerance), and within W_acc after the last deadline allowed.
 #[then(
-    regex = r"^a failure notice for the message reaches the edge user at the (processed|processed or dispatched) deadline$"
+    regex = r"^a failure notice for the message reaches the edge user at the (processed|dispatched|processed or dispatched) deadline$"
 )]
 async fn failure_notice_at_deadline(w: &mut DirectWorld, which: String) -> Result<(), String> {
     let ctx = w.ctx()?;
     let win = &ctx.sut.windows;
-    let earliest = win.processed_timeout;
-    let latest = if which == "processed" {
-        win.processed_timeout
+    let earliest = if which == "dispatched" {
+        win.dispatched_timeout
     } else {
-        win.dispatched_timeout.max(win.processed_timeout)
+        win.processed_timeout
+    };
+    let latest = match which.as_str() {
+        "processed" => win.processed_timeout,
+        "dispatched" => win.dispatched_timeout,
+        _ => win.dispatched_timeout.max(win.processed_timeout),
     };
     let at = w.sent()?.at;
     let within = (latest + win.accept).saturating_sub(at.elapsed());

@@ -30,7 +30,7 @@ fn aimed(f: Fault) -> Result<&'static str, &'static str> {
         Fault::AcceptExpired => "@RX-19 or @RX-20",
         Fault::IgnoreRevocation => "@RX-21",
         Fault::NoTimeoutDsn => {
-            "@MT1 or @MT2 or @MT4 or @MT23 or @MT24 or @MT26 or @TX-15 or @D5 or @D11"
+            "@MT1 or @MT2 or @MT4 or @MT23 or @MT24 or @MT26 or @TX-15 or @D5 or @D11 or @MT27 or @MN10"
         }
         Fault::EncryptToAllFound => {
             "@D4 or @D6 or @D8 or @D9 or @D17 or @D19 or @D20 or @D21 or @D22 or @D34 or @TX-09 or @TX-10 or @TX-11 or @TX-15 or @MT2 or @MT24"
@@ -38,13 +38,13 @@ fn aimed(f: Fault) -> Result<&'static str, &'static str> {
         Fault::NoWrap => "@TX-02",
         Fault::RewriteFrom => "@TX-04",
         Fault::DropMessageId => "@TX-07 or @TX-12",
-        Fault::MdnForMdn => "@TX-14 or @MN2",
+        Fault::MdnForMdn => "@TX-14 or @MN2 or @MN3",
         Fault::AuditClinicalContent => "@AU-09",
         Fault::SelfSignedSigner => "@TX-05",
         Fault::DropAttachments => "@TX-08",
         Fault::LongBase64Lines => "@TX-06 or @TX-01",
         Fault::No7bitConversion => "@TX-06",
-        Fault::DropNotificationRequest => "@TX-13",
+        Fault::DropNotificationRequest => "@TX-13 or @MT21 or @MT29 or @MN11",
         Fault::AcceptBadAuth => "@SMTP22",
         Fault::SmtpLenientSequence => "@SMTP11",
         Fault::StarttlsIgnoresArgument => "@SMTP17",
@@ -72,7 +72,7 @@ fn aimed(f: Fault) -> Result<&'static str, &'static str> {
         Fault::RefuseDualSan => "@D30",
         Fault::NxdomainStopsDiscovery => "@D31",
         Fault::FirstNamingContextOnly => "@D32",
-        Fault::SendInClearWithoutCertificate => "@D11 or @D12 or @D13",
+        Fault::SendInClearWithoutCertificate => "@D11 or @D12 or @D13 or @MT3 or @MT25",
         Fault::PublishExpiredCert => "@H1 or @H2 or @H3 or @H4 or @H6",
         Fault::PublishWeakKey => "@H6",
         Fault::LdapErrorForUnknown => "@H5",
@@ -85,6 +85,17 @@ fn aimed(f: Fault) -> Result<&'static str, &'static str> {
         Fault::Pop3UnstableUidl => "@POP12",
         Fault::Pop3AcceptBadPassword => "@POP17",
         Fault::Pop3LenientCommands => "@POP9 or @POP10 or @POP11",
+        Fault::ForwardSettledNotices => "@MT28 or @MN8 or @MN13",
+        Fault::FailedMdnNotFinal => "@MN6 or @MN7 or @MN12",
+        Fault::LegacyErrorNotFailure => "@MN7",
+        Fault::RefuseMalformedRequest => "@MT22",
+        Fault::NoFailedMdn => "@MT41 or @MN5",
+        Fault::MdnWithRequestHeaders => "@MN5",
+        Fault::DsnTransientStatus => "@MN14",
+        Fault::DsnListsAllRecipients => "@MN9",
+        Fault::StrictNoticeReading => "@MN10",
+        Fault::EdgeMdnInClear => "@MN15",
+        Fault::SuppressDisplayedMdn => "@MN16",
         Fault::NoVrfy => "@SMTP9",
         Fault::AcceptBareLineEnds => "@SMTP10",
         Fault::NoLineLimit | Fault::NoSizeLimit => "@SMTP12",

@@ -114,6 +114,9 @@ pub struct WindowsFile {
     pub audit: u64,
     /// Extra time for giving up on a dead LDAP or AIA peer (TRUST-05).
     pub lookup_allowance: u64,
+    /// δ: how long after the SUT's dispatched deadline the harness's late responders
+    /// (`delaydispatched<N>`, `processedtimeoutfailure`) send their MDN.
+    pub late_delay: u64,
 }
 
 impl Default for WindowsFile {
@@ -125,6 +128,7 @@ impl Default for WindowsFile {
             dispatched_timeout: 3600,
             audit: 60,
             lookup_allowance: 60,
+            late_delay: 120,
         }
     }
 }
@@ -238,6 +242,8 @@ pub struct Windows {
     pub dispatched_timeout: Duration,
     pub audit: Duration,
     pub lookup_allowance: Duration,
+    /// δ (TEST-CATALOGUE §0.3).
+    pub late_delay: Duration,
 }
 
 /// `[hosting]`, checked.
@@ -394,6 +400,7 @@ impl SutFile {
             ("windows.silence", w.silence),
             ("windows.audit", w.audit),
             ("windows.lookup_allowance", w.lookup_allowance),
+            ("windows.late_delay", w.late_delay),
         ] {
             if v == 0 || v > 3600 {
                 return Err(field(n, "must be between 1 and 3600 seconds"));
@@ -489,6 +496,7 @@ impl SutFile {
                 dispatched_timeout: Duration::from_secs(w.dispatched_timeout),
                 audit: Duration::from_secs(w.audit),
                 lookup_allowance: Duration::from_secs(w.lookup_allowance),
+                late_delay: Duration::from_secs(w.late_delay),
             },
             harness_backbone: socket(
                 "harness.backbone",

@@ -33,6 +33,7 @@ pub fn windows() -> Windows {
         dispatched_timeout: Duration::from_secs(6),
         audit: Duration::from_secs(2),
         lookup_allowance: Duration::from_secs(12),
+        late_delay: Duration::from_secs(2),
     }
 }
 
@@ -110,6 +111,10 @@ password = "{PASSWORD}"
 [[address]]
 address = "poptest@{DOMAIN}"
 password = "{PASSWORD}"
+
+[[address]]
+address = "undeliverable@{DOMAIN}"
+refuse_mail = true
 
 [certificates]
 "hisp.direct.test" = ["pki:hisp_domain"]
@@ -222,6 +227,11 @@ pub fn model(doors: Doors, peer: SocketAddr, dns: SocketAddr, label: String) -> 
             ),
             // A mailbox of its own for the edge-pop3 cases (they delete what they deliver).
             ("pop3".to_string(), recipient("poptest", "pki:sut_domain")),
+            // A mailbox that refuses mail after trust passed (MT41, MN5).
+            (
+                "undeliverable".to_string(),
+                recipient("undeliverable", "pki:sut_domain"),
+            ),
         ]
         .into_iter()
         .collect(),
