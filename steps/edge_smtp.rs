@@ -4,7 +4,7 @@
 use cucumber::{then, when};
 use direct_conformance::sut::submission::Session;
 
-use super::edge::{keep, last, record_transcript, session, submission_addr};
+use super::edge::{keep, last, record_transcript, session};
 use super::world::DirectWorld;
 
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
@@ -22,8 +22,8 @@ async fn out_of_sequence(w: &mut DirectWorld) -> Result<(), String> {
     let data = s.command("DATA", "DATA").await.map_err(|e| e.to_string())?;
     keep(w, "RCPT before MAIL", rcpt);
     keep(w, "DATA before MAIL", data);
-    // A second session that skips EHLO altogether.
-    let addr = submission_addr(&*w.ctx()?)?;
+    // A second session, at the same door, that skips EHLO altogether.
+    let addr = session(w)?.addr();
     let mut fresh = Session::connect(addr, TIMEOUT)
         .await
         .map_err(|e| e.to_string())?;

@@ -356,7 +356,8 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
             (t == "ds-1.3" || t == "ats-1.2") && t != claims.profile
         });
         let unnamed = super::hosting::unnamed_case(&claims, &all_tags)
-            .or_else(|| super::send::undeclared_role(&claims, s));
+            .or_else(|| super::send::undeclared_role(&claims, s))
+            .or_else(|| super::smtp_door::not_applicable(&claims, &all_tags));
         if !unclaimed.is_empty() || profile_mismatch || unnamed.is_some() {
             let mut rep = collector::new_report(f, s);
             rep.verdict = Verdict::Skipped;

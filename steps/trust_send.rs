@@ -322,7 +322,7 @@ fn header_has_token(data: &[u8], token: &str) -> bool {
 
 /// Opens a capture with the first harness key that can (each key only tries the
 /// RecipientInfos naming its certificate, so a miss costs no RSA operation).
-async fn open_capture(
+pub(super) async fn open_capture(
     ctx: &Arc<RunContext>,
     c: &Captured,
 ) -> Option<(String, direct_conformance::smime::OpenedMessage)> {

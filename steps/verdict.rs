@@ -22,6 +22,15 @@ fn same_id(a: &str, b: &str) -> bool {
 /// The messages in `role`'s mailbox whose Message-ID is `id`, read through the SUT's
 /// retrieval door (and the door's transcript).
 async fn retrieve(w: &DirectWorld, role: &str, id: &str) -> Result<(Vec<Vec<u8>>, String), String> {
+    retrieve_any(w, role, &[id]).await
+}
+
+/// As `retrieve`, for any of `ids` (one read: POP3 polls return only new messages).
+async fn retrieve_any(
+    w: &DirectWorld,
+    role: &str,
+    ids: &[&str],
+) -> Result<(Vec<Vec<u8>>, String), String> {
     let ctx = w.ctx()?;
     let r = ctx
         .sut
@@ -48,15 +57,40 @@ async fn retrieve(w: &DirectWorld, role: &str, id: &str) -> Result<(Vec<Vec<u8>>
         .filter(|m| {
             parser
                 .parse(m)
-                .and_then(|p| p.message_id().map(|x| same_id(x, id)))
+                .and_then(|p| p.message_id().map(|x| ids.iter().any(|id| same_id(x, id))))
                 .unwrap_or(false)
         })
         .collect();
     Ok((mine, transcript))
 }
 
+/// Polls `role`'s mailbox for the whole of `within` (SILENCE): the first message carrying
+/// one of `ids`, if any arrives, and the retrieval transcript.
+pub(super) async fn wait_for_any(
+    w: &DirectWorld,
+    role: &str,
+    ids: &[String],
+    within: Duration,
+) -> Result<(Option<Vec<u8>>, String), String> {
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let (found, transcript) = retrieve_any(w, role, &ids).await?;
+        if let Some(m) = found.into_iter().next() {
+            return Ok((Some(m), transcript));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok((None, transcript));
+        }
+        tokio::time::sleep_until(
+            (tokio::time::Instant::now() + Duration::from_millis(200)).min(deadline),
+        )
+        .await;
+    }
+}
+
 /// Polls the mailbox until the message shows up or the deadline passes (POP3 has no push).
-async fn wait_for_delivery(
+pub(super) async fn wait_for_delivery(
     w: &DirectWorld,
     role: &str,
     id: &str,

@@ -64,6 +64,8 @@ pub struct DirectWorld {
     pub ec: super::edge_client::EcState,
     /// Puts the standard trust bundle back when the scenario ends (RX-53, RX-54).
     pub bundle_restore: Option<super::bundle::BundleRestore>,
+    /// The SMTP server cases (edge-smtp area): door, expectations, what must not arrive.
+    pub smtp: super::smtp_door::SmtpState,
 }
 
 impl DirectWorld {
@@ -95,6 +97,7 @@ impl DirectWorld {
             pop3_checks: Vec::new(),
             ec: Default::default(),
             bundle_restore: None,
+            smtp: Default::default(),
         }
     }
 

@@ -107,6 +107,17 @@ fn aimed(f: Fault) -> Result<&'static str, &'static str> {
         Fault::BundleOutgoingOnly => "@RX-52",
         Fault::KeepWithdrawnAnchor => "@RX-53",
         Fault::IgnoreBundleSignature => "@RX-54",
+        Fault::NoVrfy => "@SMTP9",
+        Fault::AcceptBareLineEnds => "@SMTP10",
+        Fault::NoLineLimit | Fault::NoSizeLimit => "@SMTP12",
+        Fault::NoIdleTimeout => "@SMTP13",
+        Fault::SubmissionNoStarttls => "@SMTP-A2 or @SMTP16",
+        // SMTP-A4 only records the missing offer (SEC-04, information); the backbone
+        // example of SMTP-A2 is the one that fails.
+        Fault::NoBackboneStarttls => "@SMTP-A2 or @SMTP-A4",
+        Fault::DropSecondAttachment => "@SMTP25",
+        Fault::RefuseStylesheetReference => "@SMTP26",
+        Fault::StrictXdm => "@SMTP27 or @SMTP28 or @SMTP29",
     })
 }
 

@@ -97,6 +97,16 @@ pub enum Fault {
     BundleOutgoingOnly,
     KeepWithdrawnAnchor,
     IgnoreBundleSignature,
+    NoVrfy,
+    AcceptBareLineEnds,
+    NoLineLimit,
+    NoSizeLimit,
+    NoIdleTimeout,
+    SubmissionNoStarttls,
+    NoBackboneStarttls,
+    DropSecondAttachment,
+    RefuseStylesheetReference,
+    StrictXdm,
 }
 
 impl Fault {
@@ -542,6 +552,56 @@ impl Fault {
             Fault::IgnoreBundleSignature,
             "ignore-bundle-signature",
             "takes a signed trust bundle's anchors without checking its signature against the configured signer anchors (TRUST-12)",
+        ),
+        (
+            Fault::NoVrfy,
+            "no-vrfy",
+            "SMTP answers VRFY with 502, although RFC 5321 §4.5.1 requires it (EDGE-01)",
+        ),
+        (
+            Fault::AcceptBareLineEnds,
+            "accept-bare-line-ends",
+            "SMTP takes bare CR and LF as line ends in DATA, ends DATA at `LF . LF`, and delivers what they frame (EDGE-05)",
+        ),
+        (
+            Fault::NoLineLimit,
+            "no-line-limit",
+            "SMTP takes command lines over 512 octets, and cuts text lines over 1000 octets to fit instead of refusing the message (EDGE-08)",
+        ),
+        (
+            Fault::NoSizeLimit,
+            "no-size-limit",
+            "SMTP takes a message larger than the SIZE it advertises (EDGE-08)",
+        ),
+        (
+            Fault::NoIdleTimeout,
+            "no-idle-timeout",
+            "SMTP waits a day, not its configured timeout, for a client gone quiet in DATA (EDGE-09)",
+        ),
+        (
+            Fault::SubmissionNoStarttls,
+            "submission-no-starttls",
+            "the submission door neither offers nor accepts STARTTLS (EDGE-02, SEC-02)",
+        ),
+        (
+            Fault::NoBackboneStarttls,
+            "no-backbone-starttls",
+            "the backbone door neither offers nor accepts STARTTLS (SEC-04, information only; SEC-02 on the backbone)",
+        ),
+        (
+            Fault::DropSecondAttachment,
+            "drop-second-attachment",
+            "delivers incoming messages without their second attachment (EDGE-12, EDGE-18)",
+        ),
+        (
+            Fault::RefuseStylesheetReference,
+            "refuse-stylesheet-reference",
+            "refuses incoming messages whose XML attachment carries an xml-stylesheet reference it cannot resolve (EDGE-12)",
+        ),
+        (
+            Fault::StrictXdm,
+            "strict-xdm",
+            "refuses incoming XDM packages sent as application/octet-stream, with an INDEX.HTM that is not well-formed XHTML, or whose METADATA.XML types a document other than text/xml (EDGE-12, MSG-17)",
         ),
     ];
 

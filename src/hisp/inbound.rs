@@ -43,6 +43,8 @@ pub enum Refusal {
     NotDetached,
     #[error("signer certificate is malformed: {0} (CERT-07)")]
     MalformedCertificate(String),
+    #[error("content refused: {0}")]
+    Content(String),
 }
 
 impl Refusal {
@@ -457,6 +459,15 @@ pub async fn receive(core: &Arc<Core>, env: Envelope) -> Reply {
             &Refusal::NoFrom,
         );
         return Reply::new(554, "5.6.0 No From address");
+    };
+    // Content fault switches (EDGE-12); the clean HISP delivers the message as decrypted.
+    let message = match super::content_faults::apply(core, message) {
+        Ok(m) => m,
+        Err(why) => {
+            let r = Refusal::Content(why);
+            refuse(core, &env, message_id.as_deref(), &env.recipients, &r);
+            return Reply::new(554, format!("5.6.0 {r}"));
+        }
     };
 
     // MSG-16: a wrapped message goes only to recipients its signed header names.

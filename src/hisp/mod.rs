@@ -15,6 +15,7 @@
 pub mod bundle;
 pub mod config;
 pub mod conn;
+pub mod content_faults;
 pub mod envsubst;
 pub mod faults;
 pub mod inbound;

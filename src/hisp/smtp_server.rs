@@ -126,7 +126,19 @@ impl Session {
     }
 
     fn data_timeout(&self) -> Duration {
+        if self.core.faults().on(Fault::NoIdleTimeout) {
+            return Duration::from_secs(24 * 3600);
+        }
         Duration::from_secs(self.core.settings.timeouts.data_secs)
+    }
+
+    /// Whether this door offers STARTTLS (a TLS identity, and no fault switch against it).
+    fn starttls_offered(&self) -> bool {
+        let switched_off = match self.door {
+            Door::Submission => Fault::SubmissionNoStarttls,
+            _ => Fault::NoBackboneStarttls,
+        };
+        self.core.acceptor.is_some() && !self.core.faults().on(switched_off)
     }
 
     async fn send(&mut self, code: u16, text: &str) -> bool {
@@ -169,7 +181,12 @@ impl Session {
         }
         loop {
             let t = self.command_timeout();
-            let line = match self.conn.read_line(MAX_COMMAND, t).await {
+            let max = if self.core.faults().on(Fault::NoLineLimit) {
+                MAX_AUTH
+            } else {
+                MAX_COMMAND
+            };
+            let line = match self.conn.read_line(max, t).await {
                 Ok(l) => l,
                 Err(LineError::TooLong(_)) => {
                     self.transcript.peer_said("[command line over 512 octets]");
@@ -260,6 +277,9 @@ impl Session {
                 self.send(250, "2.0.0 Reset").await
             }
             Request::Noop { .. } => self.send(250, "2.0.0 OK").await,
+            Request::Vrfy { .. } if self.core.faults().on(Fault::NoVrfy) => {
+                self.send(502, "5.5.1 Command not implemented").await
+            }
             Request::Vrfy { .. } => {
                 self.send(252, "2.5.2 Cannot VRFY; send the message and see")
                     .await
@@ -291,7 +311,7 @@ impl Session {
             "8BITMIME".to_string(),
             "ENHANCEDSTATUSCODES".to_string(),
         ];
-        if self.core.acceptor.is_some() && !self.conn.is_tls() {
+        if self.starttls_offered() && !self.conn.is_tls() {
             lines.push("STARTTLS".into());
         }
         if self.auth_allowed() {
@@ -302,7 +322,12 @@ impl Session {
     }
 
     async fn starttls(&mut self) -> bool {
-        let Some(acceptor) = self.core.acceptor.clone() else {
+        let Some(acceptor) = self
+            .core
+            .acceptor
+            .clone()
+            .filter(|_| self.starttls_offered())
+        else {
             return self.send(502, "5.5.1 STARTTLS not offered").await;
         };
         if self.conn.is_tls() {
@@ -543,12 +568,20 @@ impl Session {
 
     /// Reads DATA to the end marker. None: the session is over (timeout, closed).
     async fn read_data(&mut self) -> Option<Data> {
-        let max = self.core.settings.limits.max_message_bytes;
+        let faults = self.core.faults();
+        let lenient_ends = faults.on(Fault::AcceptBareLineEnds);
+        let no_line_limit = faults.on(Fault::NoLineLimit);
+        let max = if faults.on(Fault::NoSizeLimit) {
+            usize::MAX / 2
+        } else {
+            self.core.settings.limits.max_message_bytes
+        };
+        let max_text = if no_line_limit { MAX_AUTH } else { MAX_TEXT };
         let mut msg = Vec::new();
         let (mut bare, mut too_big, mut too_long) = (false, false, false);
         loop {
             let t = self.data_timeout();
-            let line = match self.conn.read_line(MAX_TEXT, t).await {
+            let line = match self.conn.read_line(max_text, t).await {
                 Ok(l) => l,
                 Err(LineError::TooLong(_)) => {
                     too_long = true;
@@ -563,16 +596,24 @@ impl Session {
                 }
                 Err(_) => return None,
             };
-            if line == b".\r\n" {
+            if line == b".\r\n" || (lenient_ends && line == b".\n") {
                 break;
             }
+            // The EDGE-08 breach: a long line cut to fit, the rest dropped.
+            let line = if no_line_limit && line.len() > MAX_TEXT {
+                let mut cut = line[..MAX_TEXT - 2].to_vec();
+                cut.extend_from_slice(b"\r\n");
+                cut
+            } else {
+                line
+            };
             let crlf = line.ends_with(b"\r\n");
             let body = if crlf {
                 &line[..line.len() - 2]
             } else {
                 &line[..line.len() - 1]
             };
-            if !crlf || body.contains(&b'\r') {
+            if (!crlf || body.contains(&b'\r')) && !lenient_ends {
                 bare = true;
             }
             // Dot-unstuffing (RFC 5321 §4.5.2).

@@ -102,7 +102,7 @@ impl ScenarioReport {
                 // `serial`: cucumber runs the scenario alone (log-order checks).
                 && !matches!(
                     t.as_str(),
-                    "negative" | "should" | "ds-1.3" | "ats-1.2" | "serial"
+                    "negative" | "should" | "ds-1.3" | "ats-1.2" | "serial" | "backbone-door"
                 )
             {
                 cases.push(t.clone());

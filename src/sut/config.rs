@@ -85,6 +85,24 @@ pub struct AuditFile {
     pub path: PathBuf,
 }
 
+/// `[smtp]`: how the SMTP cases treat the SUT's SMTP servers (TEST-CATALOGUE §d.1).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpFile {
+    /// Seconds after which the SUT closes an idle session (SMTP13); SMTP13 is skipped without.
+    pub idle_timeout: Option<u64>,
+    /// Run SMTP10-13, SMTP17 and SMTP-A2 against the backbone door too.
+    #[serde(default)]
+    pub test_backbone: bool,
+}
+
+/// `[smtp]`, checked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Smtp {
+    pub idle_timeout: Option<Duration>,
+    pub test_backbone: bool,
+}
+
 /// Windows in seconds (TEST-CATALOGUE §0.3).
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -194,6 +212,8 @@ pub struct SutFile {
     pub hosting: Option<HostingFile>,
     #[serde(default)]
     pub edge_client: Option<EdgeClientFile>,
+    #[serde(default)]
+    pub smtp: SmtpFile,
 }
 
 fn default_profile() -> String {
@@ -263,6 +283,8 @@ pub struct SutModel {
     pub hosting: Option<Hosting>,
     /// How to make the SUT's edge client act (the `@needs-edge-client` cases).
     pub edge_client: Option<EdgeClientTrigger>,
+    /// The SMTP cases' settings (`[smtp]`).
+    pub smtp: Smtp,
 }
 
 impl SutModel {
@@ -454,10 +476,20 @@ impl SutFile {
                 })
             }
         };
+        if self.smtp.idle_timeout.is_some_and(|t| t == 0 || t > 3600) {
+            return Err(field(
+                "smtp.idle_timeout",
+                "must be between 1 and 3600 seconds",
+            ));
+        }
         let lo = "127.0.0.1:0";
         Ok(SutModel {
             edge_client,
             hosting,
+            smtp: Smtp {
+                idle_timeout: self.smtp.idle_timeout.map(Duration::from_secs),
+                test_backbone: self.smtp.test_backbone,
+            },
             domain,
             profile: self.profile.clone(),
             claims: self.claims.clone(),
@@ -501,6 +533,29 @@ mod tests {
             .expect("checks");
         assert_eq!(m.domain, "sut.example.test");
         assert!(m.recipient("primary").is_some());
+        assert_eq!(
+            m.smtp.idle_timeout,
+            Some(Duration::from_secs(300)),
+            "[smtp] in the example"
+        );
+        assert!(!m.smtp.test_backbone);
+        let bad = EXAMPLE.replace("idle_timeout = 300", "idle_timeout = 0");
+        let e = SutFile::parse(&bad)
+            .unwrap()
+            .check(Path::new("/"), "x")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("smtp.idle_timeout"), "{e}");
+    }
+
+    #[test]
+    fn the_compose_sut_file_checks() {
+        let m = SutFile::parse(include_str!("../../docker/compose-sut.toml"))
+            .expect("parses")
+            .check(Path::new("/"), "compose")
+            .expect("checks");
+        assert_eq!(m.smtp.idle_timeout, Some(Duration::from_secs(3)));
+        assert!(m.smtp.test_backbone);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod config;
 pub mod container;
+pub mod content;
 pub mod edge_server;
 pub mod edge_trigger;
 pub mod embedded;

@@ -167,6 +167,118 @@ impl Session {
     }
 }
 
+impl Session {
+    /// Where the session is connected.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Writes `bytes` as they are (no CRLF added, no dot-stuffing): malformed DATA endings
+    /// and over-long lines (SMTP10, SMTP12). `shown` is what the transcript records.
+    pub async fn write_raw(&mut self, bytes: &[u8], shown: &str) -> Result<(), SessionError> {
+        self.transcript.push_str(&format!("C: {shown}\n"));
+        let (addr, timeout) = (self.addr, self.timeout);
+        let io = self
+            .io
+            .as_mut()
+            .ok_or_else(|| fail(addr, "session closed"))?;
+        let w = io.get_mut();
+        tokio::time::timeout(timeout, async {
+            w.write_all(bytes).await?;
+            w.flush().await
+        })
+        .await
+        .map_err(|_| fail(addr, "write timed out"))?
+        .map_err(|e| fail(addr, format!("write: {e}")))
+    }
+
+    /// The next reply if one starts within `wait`; `Ok(None)` when the server stays quiet.
+    /// Waiting on the buffer (not on a line) keeps a late reply whole for the next read.
+    pub async fn reply_within(&mut self, wait: Duration) -> Result<Option<Reply>, SessionError> {
+        let addr = self.addr;
+        let io = self
+            .io
+            .as_mut()
+            .ok_or_else(|| fail(addr, "session closed"))?;
+        match tokio::time::timeout(wait, io.fill_buf()).await {
+            Err(_) => Ok(None),
+            Ok(Err(e)) => Err(fail(addr, format!("read: {e}"))),
+            Ok(Ok([])) => Err(fail(addr, "connection closed")),
+            Ok(Ok(_)) => self.reply().await.map(Some),
+        }
+    }
+
+    /// Reads whatever the server says until it closes the connection or `within` passes:
+    /// how long the close took (None: still open), the lines kept in the transcript.
+    pub async fn wait_close(&mut self, within: Duration) -> Option<Duration> {
+        let started = tokio::time::Instant::now();
+        let deadline = started + within;
+        let io = self.io.as_mut()?;
+        loop {
+            let mut line = String::new();
+            match tokio::time::timeout_at(deadline, io.read_line(&mut line)).await {
+                Err(_) => return None,
+                Ok(Ok(0)) | Ok(Err(_)) => {
+                    let took = started.elapsed();
+                    self.transcript
+                        .push_str(&format!("# closed by the server after {took:.1?}\n"));
+                    self.io = None;
+                    return Some(took);
+                }
+                Ok(Ok(_)) => self
+                    .transcript
+                    .push_str(&format!("S: {}\n", line.trim_end())),
+            }
+        }
+    }
+
+    /// STARTTLS, then the probe's hand-made ClientHello instead of a handshake (SMTP-A2): the
+    /// server's answer, or None when STARTTLS itself was refused.
+    pub async fn starttls_probe(
+        &mut self,
+        probe: &super::tlsprobe::Probe,
+        name: &str,
+    ) -> Result<Option<super::tlsprobe::Answer>, SessionError> {
+        let r = self.command("STARTTLS", "STARTTLS").await?;
+        if r.code != 220 {
+            return Ok(None);
+        }
+        let mut plain = self
+            .io
+            .take()
+            .ok_or_else(|| self.err("session closed"))?
+            .into_inner();
+        let answer = super::tlsprobe::probe(&mut plain, probe, name, self.timeout).await;
+        self.transcript.push_str(&format!(
+            "# ClientHello: {} (suites {:04X?}) -> {answer:?}\n",
+            probe.label, probe.suites
+        ));
+        Ok(Some(answer))
+    }
+}
+
+/// The EHLO keywords of a reply's text (`SIZE 1024`, `STARTTLS`), the greeting line left out.
+pub fn capabilities(ehlo: &Reply) -> Vec<String> {
+    ehlo.text
+        .lines()
+        .skip(1)
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// The SIZE an EHLO reply advertises (RFC 1870); None when absent, 0 when unlimited.
+pub fn advertised_size(ehlo: &Reply) -> Option<usize> {
+    capabilities(ehlo).iter().find_map(|c| {
+        let mut words = c.split_whitespace();
+        let key = words.next()?;
+        if !key.eq_ignore_ascii_case("SIZE") {
+            return None;
+        }
+        Some(words.next().and_then(|n| n.parse().ok()).unwrap_or(0))
+    })
+}
+
 /// The client side of STARTTLS/STLS for the harness's edge clients: the handshake verifying
 /// the server as `name`, bounded by `timeout`; the error says which part failed.
 pub(crate) async fn client_handshake<S>(
@@ -197,4 +309,24 @@ fn fail(addr: SocketAddr, message: impl Into<String>) -> SessionError {
 pub fn auth_plain(user: &str, password: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ehlo_keywords_and_size() {
+        let r = Reply {
+            code: 250,
+            text: "mx greets you\nSIZE 4096\nSTARTTLS\nHELP".into(),
+        };
+        assert_eq!(capabilities(&r), vec!["SIZE 4096", "STARTTLS", "HELP"]);
+        assert_eq!(advertised_size(&r), Some(4096));
+        let none = Reply {
+            code: 250,
+            text: "mx".into(),
+        };
+        assert_eq!(advertised_size(&none), None);
+    }
 }
