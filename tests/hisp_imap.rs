@@ -48,7 +48,10 @@ async fn curl_reads_a_message_over_starttls() {
         .unwrap();
     hisp.core
         .maildir
-        .deliver("recipient@sut.direct.test", b"Subject: two\r\n\r\nsecond\r\n")
+        .deliver(
+            "recipient@sut.direct.test",
+            b"Subject: two\r\n\r\nsecond\r\n",
+        )
         .unwrap();
 
     // Blocking curl off the runtime's workers: the door runs on them.

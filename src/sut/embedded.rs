@@ -57,6 +57,7 @@ tls = "pki:tls_sut"
 backbone = "127.0.0.1:0"
 submission = "127.0.0.1:0"
 pop3 = "127.0.0.1:0"
+imap = "127.0.0.1:0"
 
 [resolver]
 server = "{dns}"
@@ -106,6 +107,10 @@ password = "{PASSWORD}"
 address = "poptest@{DOMAIN}"
 password = "{PASSWORD}"
 
+[[address]]
+address = "imaptest@{DOMAIN}"
+password = "{PASSWORD}"
+
 [certificates]
 "hisp.direct.test" = ["pki:hisp_domain"]
 "sender@hisp.direct.test" = ["pki:hisp_sender"]
@@ -153,6 +158,7 @@ pub async fn start(
         pop3,
         audit: Some(audit),
         published_dns: handle.published.as_ref().and_then(|p| p.dns),
+        imap: handle.imap,
     };
     let model = model(doors, peer, dns, label);
     Ok((model, handle))
@@ -169,6 +175,8 @@ pub struct Doors {
     pub audit: Option<PathBuf>,
     /// The SUT's own DNS server publishing its certificates (hosting cases), if reachable.
     pub published_dns: Option<SocketAddr>,
+    /// The IMAP door, when the SUT opens one (it then claims `imap`).
+    pub imap: Option<SocketAddr>,
 }
 
 /// The model of a SUT configured as [`config_text`] configures it: recipients, claims,
@@ -194,6 +202,7 @@ pub fn model(doors: Doors, peer: SocketAddr, dns: SocketAddr, label: String) -> 
         profile: "ds-1.3".into(),
         claims: ["pop3", "audit", "audit-digest", "aes-gcm", "ecdsa", "ipkix"]
             .into_iter()
+            .chain(doors.imap.map(|_| "imap"))
             .map(String::from)
             .collect(),
         recipients: [
@@ -208,6 +217,8 @@ pub fn model(doors: Doors, peer: SocketAddr, dns: SocketAddr, label: String) -> 
             ),
             // A mailbox of its own for the edge-pop3 cases (they delete what they deliver).
             ("pop3".to_string(), recipient("poptest", "pki:sut_domain")),
+            // The same for the edge-imap cases (they expunge what they deliver).
+            ("imap".to_string(), recipient("imaptest", "pki:sut_domain")),
         ]
         .into_iter()
         .collect(),
@@ -219,6 +230,7 @@ pub fn model(doors: Doors, peer: SocketAddr, dns: SocketAddr, label: String) -> 
             password: Some(PASSWORD.to_string()),
         }),
         retrieval: Some(Retrieval::Pop3(doors.pop3)),
+        imap: doors.imap,
         anchors: vec!["pki:direct.test_ca_root".into()],
         audit: doors.audit,
         windows: windows(),

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod config;
 pub mod container;
 pub mod embedded;
+pub mod imap;
 pub mod peer;
 pub mod pop3;
 pub mod smtp;
