@@ -12,6 +12,7 @@ pub mod discovery;
 pub mod edge;
 pub mod edge_smtp;
 pub mod hosting;
+pub mod imap;
 pub mod pop3;
 pub mod runner;
 pub mod send;

@@ -593,7 +593,7 @@ async fn tls_policy(w: &mut DirectWorld) -> Result<(), String> {
 }
 
 /// A connector that offers one protocol version only (rustls offers AEAD suites only).
-fn connector(
+pub(super) fn connector(
     roots: &[Vec<u8>],
     version: &'static rustls::SupportedProtocolVersion,
 ) -> Result<tokio_rustls::TlsConnector, String> {

@@ -212,7 +212,7 @@ fn certificate(w: &DirectWorld, reference: &str) -> Result<Certificate, String> 
 }
 
 #[when("the harness delivers it to the SUT's backbone")]
-async fn deliver(w: &mut DirectWorld) -> Result<(), String> {
+pub(super) async fn deliver(w: &mut DirectWorld) -> Result<(), String> {
     let ctx = w.ctx()?;
     let stim = w
         .stimulus

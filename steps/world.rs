@@ -60,6 +60,10 @@ pub struct DirectWorld {
     pub pop3: Option<direct_conformance::sut::pop3::Session>,
     /// Edge-pop3 expectations checked so far: (what was expected, what went wrong if it did).
     pub pop3_checks: Vec<(String, Option<String>)>,
+    /// An open IMAP session with the SUT's IMAP door (edge-imap cases).
+    pub imap: Option<direct_conformance::sut::imap::Session>,
+    /// Edge-imap expectations checked so far: (what was expected, what went wrong if it did).
+    pub imap_checks: Vec<(String, Option<String>)>,
 }
 
 impl DirectWorld {
@@ -89,6 +93,8 @@ impl DirectWorld {
             hosting: Vec::new(),
             pop3: None,
             pop3_checks: Vec::new(),
+            imap: None,
+            imap_checks: Vec::new(),
         }
     }
 

@@ -148,7 +148,6 @@ impl Fetched {
             seq,
             ..Default::default()
         };
-        let mut literal = 0usize;
         let mut k = 0;
         while k < tokens.len() {
             let t = tokens[k].trim_matches(|c| c == '(' || c == ')');
@@ -173,21 +172,22 @@ impl Fetched {
                 }
                 _ => {}
             }
-            let bare = tokens[k].trim_end_matches(')');
-            if bare.starts_with('{') && bare.ends_with('}') {
-                // A literal: the item before it names it.
-                let name = k
-                    .checked_sub(1)
-                    .map(|p| tokens[p].trim_start_matches('(').to_ascii_uppercase())
-                    .unwrap_or_default();
-                if (name.starts_with("BODY[") || name == "RFC822") && f.body.is_none() {
-                    if let Some(data) = l.literals.get(literal) {
-                        f.body = Some((name, data.clone()));
-                    }
-                }
-                literal += 1;
-            }
             k += 1;
+        }
+        // Each literal belongs to the item just before its `{n}`: the body is the first one
+        // named BODY[…] or RFC822.
+        let upper = l.text.to_ascii_uppercase();
+        for (j, at) in literal_marks(&l.text).into_iter().enumerate() {
+            let before = &upper[..at];
+            let start = before.rfind("BODY[").max(before.rfind("RFC822"));
+            let Some(start) = start else { continue };
+            let name = before[start..].trim().to_string();
+            if f.body.is_none()
+                && (name.starts_with("BODY[") || name == "RFC822")
+                && let Some(data) = l.literals.get(j)
+            {
+                f.body = Some((name, data.clone()));
+            }
         }
         Some(f)
     }
@@ -223,6 +223,28 @@ fn fail(addr: SocketAddr, message: impl Into<String>, transcript: &str) -> ImapE
         message: message.into(),
         transcript: transcript.to_string(),
     }
+}
+
+/// Where each `{n}` literal mark stands in a response's text.
+fn literal_marks(text: &str) -> Vec<usize> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    for (i, c) in b.iter().enumerate() {
+        if *c != b'{' {
+            continue;
+        }
+        let digits = b[i + 1..].iter().take_while(|d| d.is_ascii_digit()).count();
+        let close = i + 1 + digits;
+        let close = if b.get(close) == Some(&b'+') {
+            close + 1
+        } else {
+            close
+        };
+        if digits > 0 && b.get(close) == Some(&b'}') {
+            out.push(i);
+        }
+    }
+    out
 }
 
 /// The literal length a line announces at its end (`{n}` or `{n+}`).
@@ -486,9 +508,8 @@ impl Session {
         self.until(&tag).await
     }
 
-    /// True when the server closed the connection (read end reached within the timeout).
-    pub async fn closed(&mut self) -> bool {
-        let timeout = self.timeout;
+    /// True when the server closed the connection (read end reached within `timeout`).
+    pub async fn closed(&mut self, timeout: Duration) -> bool {
         let Some(io) = self.io.as_mut() else {
             return true;
         };
@@ -633,6 +654,19 @@ mod tests {
         assert!(f.seen());
         assert_eq!(f.body, Some(("BODY[]".into(), b"hello".to_vec())));
         assert_eq!(literal_at_end("* 1 FETCH (BODY[] {12}"), Some(12));
+        let l = Line {
+            text: "* 1 FETCH (UID 4 BODY[HEADER.FIELDS (MESSAGE-ID)] {9})".into(),
+            literals: vec![b"M: <a>\r\n".to_vec()],
+        };
+        let f = Fetched::parse(&l).unwrap();
+        assert_eq!(f.uid, Some(4));
+        assert_eq!(
+            f.body,
+            Some((
+                "BODY[HEADER.FIELDS (MESSAGE-ID)]".into(),
+                b"M: <a>\r\n".to_vec()
+            ))
+        );
         assert_eq!(literal_at_end("A1 OK done"), None);
     }
 

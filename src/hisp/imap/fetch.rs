@@ -28,7 +28,7 @@ pub fn resolve(sel: &Selected, set: &SeqSet, uid: bool) -> Result<Vec<usize>, St
     }
     let last = u32::try_from(n).unwrap_or(u32::MAX);
     for (a, b) in set.ranges(last) {
-        if a == 0 || b > last {
+        if a.min(b) == 0 || a.max(b) > last {
             return Err("no such message".into());
         }
         for s in a.min(b)..=a.max(b) {
@@ -92,7 +92,28 @@ pub struct Fetched {
     pub shown: String,
 }
 
-/// Writes the FETCH response of message `i` for `items`; `Err` names an item not served.
+/// Why a message could not be fetched.
+#[derive(Debug)]
+pub enum FetchError {
+    /// Another session expunged it meanwhile.
+    Gone,
+    /// An item, or a failure, to name in a NO.
+    No(String),
+}
+
+impl From<String> for FetchError {
+    fn from(s: String) -> Self {
+        FetchError::No(s)
+    }
+}
+
+impl From<&str> for FetchError {
+    fn from(s: &str) -> Self {
+        FetchError::No(s.to_string())
+    }
+}
+
+/// Writes the FETCH response of message `i` for `items`.
 pub fn fetch(
     md: &Maildir,
     sel: &mut Selected,
@@ -100,7 +121,7 @@ pub fn fetch(
     items: &[Item],
     uid_command: bool,
     drop_attachments: bool,
-) -> Result<Fetched, String> {
+) -> Result<Fetched, FetchError> {
     let mut parts: Vec<(String, Option<Vec<u8>>)> = Vec::new();
     let mut want: Vec<Item> = items.to_vec();
     if uid_command && !want.contains(&Item::Uid) {
@@ -168,7 +189,9 @@ pub fn fetch(
                 };
                 parts.push((format!("BODY[{}]{origin}", section.spec()), Some(data)));
             }
-            Item::Other(name) => return Err(format!("{name} is not served by this door")),
+            Item::Other(name) => {
+                return Err(FetchError::No(format!("{name} is not served by this door")));
+            }
         }
     }
     let seq = i + 1;
@@ -199,11 +222,17 @@ fn message_text(
     i: usize,
     cache: &mut Option<Vec<u8>>,
     drop_attachments: bool,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, FetchError> {
     if let Some(b) = cache {
         return Ok(b.clone());
     }
-    let bytes = sel.read(md, i).map_err(|e| e.to_string())?;
+    let bytes = sel.read(md, i).map_err(|e| {
+        if e.source.kind() == std::io::ErrorKind::NotFound {
+            FetchError::Gone
+        } else {
+            FetchError::No(e.to_string())
+        }
+    })?;
     let bytes = if drop_attachments {
         crate::hisp::outbound::drop_attachments(bytes)
     } else {

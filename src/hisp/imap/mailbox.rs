@@ -211,7 +211,8 @@ fn numbered(md: &Maildir, user: &str) -> Result<(UidMap, Vec<(u32, StoredMessage
         out.push((uid, m));
     }
     out.sort_by_key(|(u, _)| *u);
-    if old.as_ref() != Some(&map) && (old.is_some() || !out.is_empty() || path.exists()) {
+    // Saved even for an empty mailbox: the UIDVALIDITY must not change between sessions.
+    if old.as_ref() != Some(&map) {
         save(&path, &map)?;
     }
     Ok((map, out))

@@ -352,6 +352,7 @@ async fn step(core: &Arc<Core>, io: &mut Io<'_>, state: &mut State, p: Parsed) -
                 Err(why) => format!("{tag} BAD {why}"),
                 Ok(found) => {
                     let mut failed = None;
+                    let mut gone = 0;
                     for i in found {
                         match fetch::fetch(&core.maildir, sel, i, &items, uid, drop) {
                             Ok(f) => {
@@ -359,7 +360,9 @@ async fn step(core: &Arc<Core>, io: &mut Io<'_>, state: &mut State, p: Parsed) -
                                     return None;
                                 }
                             }
-                            Err(why) => {
+                            // Expunged by another session: the others are still served.
+                            Err(fetch::FetchError::Gone) => gone += 1,
+                            Err(fetch::FetchError::No(why)) => {
                                 failed = Some(why);
                                 break;
                             }
@@ -367,6 +370,9 @@ async fn step(core: &Arc<Core>, io: &mut Io<'_>, state: &mut State, p: Parsed) -
                     }
                     match failed {
                         Some(why) => format!("{tag} NO [CANNOT] {why}"),
+                        None if gone > 0 => format!(
+                            "{tag} OK FETCH completed ({gone} message(s) expunged meanwhile)"
+                        ),
                         None => format!("{tag} OK FETCH completed"),
                     }
                 }
