@@ -406,7 +406,9 @@ async fn select(w: &mut DirectWorld) -> Result<(), String> {
     expect(
         w,
         "SELECT reports a non-zero UIDVALIDITY",
-        (!validity.is_some_and(|v| v > 0)).then(|| "no `[UIDVALIDITY n]` response code".into()),
+        validity
+            .is_none_or(|v| v == 0)
+            .then(|| "no `[UIDVALIDITY n]` response code".into()),
     );
     let _ = s.command("LOGOUT").await;
     keep(w, "SELECT INBOX", &s);
@@ -707,7 +709,7 @@ async fn uids(w: &mut DirectWorld) -> Result<(), String> {
     expect(
         w,
         "the new message's UID is larger than every UID seen before",
-        (!c.is_some_and(|c| c > max_before))
+        c.is_none_or(|c| c <= max_before)
             .then(|| format!("new UID {c:?}, largest before {max_before}")),
     );
     let own: Vec<u32> = [uid_of(&l3, &second), c].into_iter().flatten().collect();
