@@ -333,10 +333,14 @@ impl Session {
         let shown = if line.literals.is_empty() {
             line.text.clone()
         } else {
+            // Small text literals (header fields) are shown; message bodies by size only.
             let sizes: Vec<String> = line
                 .literals
                 .iter()
-                .map(|l| format!("{} octets", l.len()))
+                .map(|l| match std::str::from_utf8(l) {
+                    Ok(t) if l.len() <= 200 => format!("{:?}", t.trim_end()),
+                    _ => format!("{} octets", l.len()),
+                })
                 .collect();
             format!("{} [literals: {}]", line.text, sizes.join(", "))
         };

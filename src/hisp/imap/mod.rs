@@ -5,7 +5,8 @@
 //! TLS identity is configured, credentials are accepted only after STARTTLS and CAPABILITY
 //! says LOGINDISABLED until then (SEC-01). Every command gets a tagged answer: BAD for what
 //! does not parse or does not fit the state, NO for what fails. An idle session is logged
-//! out after `timeouts.command_secs`.
+//! out after `timeouts.command_secs`. Commands are decoded by `imap-codec` ([`command`]);
+//! responses are written by hand ([`fetch`] says why).
 
 mod command;
 mod envelope;
