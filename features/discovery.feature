@@ -217,6 +217,7 @@ Feature: Discovery: the SUT finds its recipients' certificates
     Given the harness world publishes discovery case D30
     When the SUT's edge user submits a message about "D30" to d30@domain22.direct.test
     Then the SUT sends the message encrypted to the "D30_valA" certificate only
+    And the report carries a VC-511 warning for the two kinds of binding in "D30_valA" (CERT-09)
 
   @D31 @req-DISC-07 @req-DISC-02
   Scenario: D31 NXDOMAIN for the address-bound name falls back to the domain certificate

@@ -85,3 +85,39 @@ Feature: Edge POP3: the SUT's retrieval door
     Given a POP3 session with the SUT's retrieval door
     When the harness offers old protocol versions and weak cipher suites after STLS, then TLS 1.2 and TLS 1.3
     Then the old and weak offers are refused and the modern ones accepted
+
+  # The SUT as edge client (TEST-CATALOGUE §d.3 POP19-POP27): the harness runs a POP3 server
+  # for the edge user and makes the SUT's mail client read it (sut.toml [edge_client]).
+
+  @POP19 @needs-edge-client @req-EDGE-16 @req-SEC-01
+  Scenario: POP19 the SUT's edge client secures the session with STLS, logs in and retrieves
+    Given the harness POP3 server holds 2 messages for the edge user behind STLS with a good certificate
+    When the SUT's edge client retrieves its mail over POP3
+    Then the edge client secured the session with STLS before it sent credentials
+    And the edge client retrieved every message
+
+  @POP22 @needs-edge-client @req-EDGE-17
+  Scenario: POP22 the SUT's edge client carries on when the server answers -ERR
+    Given the harness POP3 server holds 3 messages for the edge user behind STLS with a good certificate
+    And the harness POP3 server answers UIDL and the first RETR of message 1 with -ERR
+    When the SUT's edge client retrieves its mail over POP3
+    Then the edge client carried on after the -ERR answers, retrieved every other message and ended with QUIT
+
+  @POP23 @needs-edge-client @negative @req-EDGE-10
+  Scenario Outline: POP23 the SUT's edge client refuses a server certificate that is <certificate>
+    Given the harness POP3 server holds 1 message for the edge user behind STLS with a <certificate> certificate
+    When the SUT's edge client retrieves its mail over POP3
+    Then the edge client abandoned the session before it sent credentials
+    And the edge client retrieved no message
+
+    Examples:
+      | certificate   |
+      | self-signed   |
+      | expired       |
+      | wrongly named |
+
+  @POP27 @needs-edge-client @req-EDGE-12
+  Scenario: POP27 the SUT's edge client retrieves every kind of content
+    Given the harness POP3 server holds the content-variety messages for the edge user behind STLS with a good certificate
+    When the SUT's edge client retrieves its mail over POP3
+    Then the edge client retrieved every message

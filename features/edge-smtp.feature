@@ -38,3 +38,28 @@ Feature: Edge SMTP: the SUT's submission door
   Scenario: SMTP-A3 the submission door relays nothing for a session that did not authenticate
     Given a session with the SUT's submission door
     Then a message to an outside address is refused
+
+  # The SUT as edge client (TEST-CATALOGUE §d.1 SMTP8, SMTP15): the harness runs the edge
+  # server edge.direct.test and makes the SUT's mail client send through it (sut.toml
+  # [edge_client]). The verdict comes from what the harness's server saw.
+
+  @SMTP8 @needs-edge-client @req-EDGE-01 @req-EDGE-02 @req-EDGE-03 @req-SEC-01
+  Scenario: SMTP8 the SUT's edge client sends with STARTTLS first, then AUTH PLAIN
+    Given the harness edge server offers STARTTLS with a good certificate and AUTH PLAIN only
+    When the SUT's edge client sends 1 message to wellformed1@edge.direct.test through it
+    Then the edge client secured the session with STARTTLS before it sent credentials
+    And the edge client authenticated with PLAIN
+    And the harness edge server received 1 message for wellformed1@edge.direct.test
+
+  @SMTP15 @needs-edge-client @negative @req-EDGE-10
+  Scenario Outline: SMTP15 the SUT's edge client refuses a server certificate that is <certificate>
+    Given the harness edge server offers STARTTLS with a <certificate> certificate and AUTH PLAIN only
+    When the SUT's edge client sends 1 message to wellformed1@edge.direct.test through it
+    Then the edge client abandoned the session before it sent credentials
+    And the harness edge server received no message
+
+    Examples:
+      | certificate   |
+      | self-signed   |
+      | expired       |
+      | wrongly named |

@@ -58,6 +58,9 @@ enum Command {
         #[arg(long, value_name = "NAME", env = "DC_FAULTS", value_delimiter = ',')]
         fault: Vec<String>,
     },
+    /// The reference edge client (the embedded SUT's mail client): one job against a mail
+    /// server, from flags or the `DC_EDGE_*` variables that `sut.toml [edge_client]` documents.
+    EdgeClient(direct_conformance::edge_client::EdgeClientArgs),
     /// Audit-log tools: `audit verify FILE` checks the hash chain.
     Audit(direct_conformance::audit::AuditArgs),
     /// Serve a folder of reports over HTTP until Ctrl-C (the `report` service of docker-compose.yml).
@@ -94,6 +97,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run(&args),
         Command::Validate(args) => validate(&args),
         Command::Serve(args) => serve(&args),
+        Command::EdgeClient(args) => edge_client(&args),
         Command::Faults => {
             use std::io::Write;
             let _ = write!(
@@ -465,4 +469,37 @@ fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         world.shutdown().await;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Runs one edge-client job; exit 0 when it did what was asked, 1 when it stopped (a refused
+/// certificate is a stop: that is what a correct client does with a bad one).
+fn edge_client(args: &direct_conformance::edge_client::EdgeClientArgs) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let job = args.job()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    match rt.block_on(direct_conformance::edge_client::run(&job)) {
+        Ok(outcome) => {
+            let mut out = std::io::stdout().lock();
+            let _ = write!(out, "{}", outcome.transcript);
+            for id in &outcome.sent {
+                let _ = writeln!(out, "sent {id}");
+            }
+            for r in &outcome.retrieved {
+                let _ = writeln!(
+                    out,
+                    "retrieved {} ({} octets) {}",
+                    r.number,
+                    r.octets,
+                    r.message_id.as_deref().unwrap_or("-")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("edge-client: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
 }

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod discovery;
+pub mod edge_client;
 pub mod env;
 pub mod hisp;
 pub mod keys;

@@ -450,6 +450,38 @@ async fn sends_encrypted(
     judge(w, &c, &expect)
 }
 
+/// D30's warning row (CERT-09): the certificate the SUT used holds both kinds of binding, which
+/// the validator's certificate profile reports as VC-511. A warning on the fixture, not a
+/// verdict on the SUT; the step fails only if the harness's own profile check lost it.
+#[then(
+    regex = r#"^the report carries a VC-511 warning for the two kinds of binding in "(\w+)" \(CERT-09\)$"#
+)]
+async fn san_multiplicity_warning(w: &mut DirectWorld, name: String) -> Result<(), String> {
+    use direct_conformance::trust::profile::{Role, evaluate};
+    use direct_conformance::trust::report::Outcome;
+    let ctx = w.ctx()?;
+    let cred = ctx
+        .pki
+        .credential(&name)
+        .ok_or_else(|| format!("{name} is not in the reference PKI"))?;
+    let at = time::OffsetDateTime::now_utc();
+    let row = evaluate(&cred.certificate, Role::Recipient, None, at)
+        .into_iter()
+        .find(|c| c.code == 511 && matches!(c.outcome, Outcome::Fail | Outcome::Warn))
+        .ok_or_else(|| {
+            format!("the certificate profile check found no VC-511 finding on {name}: the harness lost CERT-09")
+        })?;
+    w.record(
+        "warning",
+        format!("VC-511 warning (CERT-09) on {name}"),
+        format!(
+            "{}\nThe certificate binds by rfc822Name and by dNSName; it is usable because either binds (CERT-09), and the SUT's choice of it is judged above.",
+            row.detail
+        ),
+    );
+    Ok(())
+}
+
 /// Waits (bounded) until the SUT has asked the harness DNS about the case domain: a negative
 /// case is only meaningful once the SUT has looked.
 async fn wait_lookup(w: &DirectWorld) -> Result<(), String> {

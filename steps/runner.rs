@@ -124,7 +124,8 @@ async fn start_peer(
     let mut addr = first;
     let mut tries = 0;
     loop {
-        match peer::start(dir, addr, &m.domain, m.backbone, &m.anchors, capture).await {
+        let delay = m.windows.dispatched_timeout + m.windows.late_delay;
+        match peer::start(dir, addr, &m.domain, m.backbone, &m.anchors, capture, delay).await {
             Ok(p) => {
                 tap.set_upstream(addr);
                 return Ok(p);
@@ -355,7 +356,8 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
             let t = t.trim_start_matches('@');
             (t == "ds-1.3" || t == "ats-1.2") && t != claims.profile
         });
-        let unnamed = super::hosting::unnamed_case(&claims, &all_tags);
+        let unnamed = super::hosting::unnamed_case(&claims, &all_tags)
+            .or_else(|| super::notices::undeclared_role(&claims, s));
         if !unclaimed.is_empty() || profile_mismatch || unnamed.is_some() {
             let mut rep = collector::new_report(f, s);
             rep.verdict = Verdict::Skipped;

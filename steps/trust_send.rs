@@ -173,7 +173,11 @@ fn credentials(ctx: &RunContext) -> Result<(String, String, std::net::SocketAddr
 
 /// One authenticated submission session: STARTTLS, AUTH, MAIL, RCPT…, DATA. Returns the
 /// transcript, or what the SUT refused.
-async fn submit_raw(ctx: &RunContext, to: &[String], message: &[u8]) -> Result<String, String> {
+pub(super) async fn submit_raw(
+    ctx: &RunContext,
+    to: &[String],
+    message: &[u8],
+) -> Result<String, String> {
     let (user, password, addr) = credentials(ctx)?;
     let mut s = Session::connect(addr, TIMEOUT)
         .await
@@ -484,7 +488,7 @@ async fn sends(w: &mut DirectWorld) -> Result<(), String> {
 
 /// The check ids a phrase like "VC-1xx to VC-6xx", "VC-311 and VC-312" or
 /// "VC-102 to VC-106 and VC-115" names, as inclusive ranges.
-fn check_ranges(text: &str) -> Result<Vec<(u16, u16)>, String> {
+pub(super) fn check_ranges(text: &str) -> Result<Vec<(u16, u16)>, String> {
     let bound = |t: &str, high: bool| -> Result<u16, String> {
         let t = t.trim().trim_start_matches("VC-");
         if let Some(h) = t.strip_suffix("xx") {
@@ -508,7 +512,7 @@ fn check_ranges(text: &str) -> Result<Vec<(u16, u16)>, String> {
     Ok(out)
 }
 
-fn in_ranges(id: &str, ranges: &[(u16, u16)]) -> bool {
+pub(super) fn in_ranges(id: &str, ranges: &[(u16, u16)]) -> bool {
     id.trim_start_matches("VC-")
         .parse::<u16>()
         .is_ok_and(|n| ranges.iter().any(|(a, b)| (*a..=*b).contains(&n)))

@@ -281,9 +281,36 @@ async fn refused(w: &mut DirectWorld) -> Result<(), String> {
 /// The MDN as the SUT put it on the wire (from the tap), run through the validator with the
 /// harness keys and the root; returns the error-level failures.
 async fn validate_wire(w: &mut DirectWorld, decrypted: &[u8]) -> Result<Vec<String>, String> {
-    use direct_conformance::validate::{
-        Correlation, Severity, Status, ValidationOptions, validate_message,
-    };
+    use direct_conformance::validate::{Severity, Status};
+    let report = validate_wire_report(w, decrypted).await?;
+    let mut text = String::new();
+    let mut errors = Vec::new();
+    for f in &report.findings {
+        if f.status == Status::Passed {
+            continue;
+        }
+        text.push_str(&format!(
+            "{} {:?} {:?} {}: {}\n",
+            f.id, f.status, f.severity, f.part_path, f.message
+        ));
+        if f.status == Status::Failed && f.severity == Severity::Error {
+            errors.push(format!("{} {}", f.id, f.message));
+        }
+    }
+    w.record(
+        "findings",
+        "validator findings on the MDN (passed checks omitted)",
+        text,
+    );
+    Ok(errors)
+}
+
+/// The validator's report on the MDN whose decrypted form is `decrypted`, as the SUT sent it.
+pub(super) async fn validate_wire_report(
+    w: &mut DirectWorld,
+    decrypted: &[u8],
+) -> Result<direct_conformance::validate::MessageReport, String> {
+    use direct_conformance::validate::{Correlation, ValidationOptions, validate_message};
     let ctx = w.ctx()?;
     let parsed = mail_parser::MessageParser::default().parse(decrypted);
     let Some(mdn_id) = parsed
@@ -339,29 +366,9 @@ async fn validate_wire(w: &mut DirectWorld, decrypted: &[u8]) -> Result<Vec<Stri
         ..ValidationOptions::default()
     };
     let data = wire.data.clone();
-    let report = tokio::task::spawn_blocking(move || validate_message("mdn", &data, &options))
+    tokio::task::spawn_blocking(move || validate_message("mdn", &data, &options))
         .await
-        .map_err(|e| format!("validator: {e}"))?;
-    let mut text = String::new();
-    let mut errors = Vec::new();
-    for f in &report.findings {
-        if f.status == Status::Passed {
-            continue;
-        }
-        text.push_str(&format!(
-            "{} {:?} {:?} {}: {}\n",
-            f.id, f.status, f.severity, f.part_path, f.message
-        ));
-        if f.status == Status::Failed && f.severity == Severity::Error {
-            errors.push(format!("{} {}", f.id, f.message));
-        }
-    }
-    w.record(
-        "findings",
-        "validator findings on the MDN (passed checks omitted)",
-        text,
-    );
-    Ok(errors)
+        .map_err(|e| format!("validator: {e}"))
 }
 
 #[then(regex = r"^a (processed|dispatched) MDN for the message reaches the harness$")]

@@ -60,6 +60,8 @@ pub struct DirectWorld {
     pub pop3: Option<direct_conformance::sut::pop3::Session>,
     /// Edge-pop3 expectations checked so far: (what was expected, what went wrong if it did).
     pub pop3_checks: Vec<(String, Option<String>)>,
+    /// The SUT-as-edge-client cases: the harness edge server and the jobs run.
+    pub ec: super::edge_client::EcState,
     /// An open IMAP session with the SUT's IMAP door (edge-imap cases).
     pub imap: Option<direct_conformance::sut::imap::Session>,
     /// Edge-imap expectations checked so far: (what was expected, what went wrong if it did).
@@ -93,6 +95,7 @@ impl DirectWorld {
             hosting: Vec::new(),
             pop3: None,
             pop3_checks: Vec::new(),
+            ec: Default::default(),
             imap: None,
             imap_checks: Vec::new(),
         }

@@ -210,6 +210,10 @@ pub struct AddressConfig {
     pub password: Option<String>,
     /// MDN behaviour of this mailbox (see [`Responder`]); default: the standard rules.
     pub responder: Option<String>,
+    /// A mailbox that cannot take mail: every delivery into it fails after trust passed
+    /// (the `recipients.undeliverable` role of TEST-CATALOGUE §c.4, MT41).
+    #[serde(default)]
+    pub refuse_mail: bool,
 }
 
 /// The file as written.
@@ -315,9 +319,8 @@ pub enum Responder {
     Malformed(MdnStyle),
 }
 
-/// The malformed MDN styles of the ETT generators (`EncryptedSmtpMDNMessageGenerator`) that
-/// can be written after the report is built (the `*_822` styles change the signed wrapper
-/// and are not generated yet).
+/// The malformed MDN styles of the ETT generators (`EncryptedSmtpMDNMessageGenerator`),
+/// written into the plain MDN after it is built (before it is signed and encrypted).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MdnStyle {
     /// `white_space_mdn`: extra white space around report field names and values.
@@ -334,6 +337,11 @@ pub enum MdnStyle {
     DifferentSender,
     /// `different_msgid`: the outer Message-ID differs from the inner one.
     DifferentMsgid,
+    /// `white_space_822`: white space before the colon and after it in the MDN's own
+    /// (RFC 822) header fields (the obsolete syntax RFC 5322 §4.5 still asks readers to take).
+    WhiteSpace822,
+    /// `different_cases_822`: the MDN's own header field names in unusual case.
+    DifferentCases822,
 }
 
 impl MdnStyle {
@@ -346,6 +354,8 @@ impl MdnStyle {
             "null_sender" => MdnStyle::NullSender,
             "different_sender" => MdnStyle::DifferentSender,
             "different_msgid" => MdnStyle::DifferentMsgid,
+            "white_space_822" => MdnStyle::WhiteSpace822,
+            "different_cases_822" => MdnStyle::DifferentCases822,
             _ => return None,
         })
     }
@@ -376,9 +386,51 @@ impl MdnStyle {
                 .collect(),
             MdnStyle::DifferentSender => format!("Sender: postmaster@{host}\r\n{text}"),
             MdnStyle::NullSender | MdnStyle::DifferentMsgid => text,
+            MdnStyle::WhiteSpace822 | MdnStyle::DifferentCases822 => {
+                return rewrite_822_header(self, mdn);
+            }
         };
         out.into_bytes()
     }
+}
+
+/// The `*_822` styles: only the MDN's top header block changes, never its MIME parts.
+fn rewrite_822_header(style: MdnStyle, mdn: &[u8]) -> Vec<u8> {
+    let (head, body) = crate::smime::entity::split_header_body(mdn);
+    let head = String::from_utf8_lossy(head);
+    let mut out = String::new();
+    for line in head.split_inclusive("\r\n") {
+        let starts_field = !line.starts_with([' ', '\t']);
+        match line.split_once(':').filter(|_| starts_field) {
+            Some((name, rest)) => match style {
+                MdnStyle::WhiteSpace822 => {
+                    out.push_str(&format!("{name} :  {}", rest.trim_start_matches(' ')))
+                }
+                _ => out.push_str(&format!("{}:{rest}", odd_case(name))),
+            },
+            None => out.push_str(line),
+        }
+    }
+    if !out.ends_with("\r\n") {
+        out.push_str("\r\n");
+    }
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(b"\r\n");
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// `Content-Type` → `cONTENT-tYPE`: every letter's case swapped.
+fn odd_case(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_uppercase() {
+                c.to_ascii_lowercase()
+            } else {
+                c.to_ascii_uppercase()
+            }
+        })
+        .collect()
 }
 
 impl Responder {
@@ -434,6 +486,8 @@ pub struct LocalAddress {
     pub outgoing_anchors: Vec<TrustAnchor>,
     pub password: Option<String>,
     pub responder: Responder,
+    /// Deliveries into this mailbox fail (see [`AddressConfig::refuse_mail`]).
+    pub refuse_mail: bool,
 }
 
 /// A TLS identity in DER.
@@ -518,6 +572,7 @@ impl Settings {
             outgoing_anchors: d.outgoing_anchors.clone(),
             password: None,
             responder,
+            refuse_mail: false,
         })
     }
 
@@ -931,6 +986,7 @@ impl HispConfig {
                 incoming_anchors,
                 outgoing_anchors,
                 password: a.password.clone(),
+                refuse_mail: a.refuse_mail,
             });
         }
         if addresses.is_empty() {
@@ -1120,5 +1176,55 @@ mod example_tests {
         assert_eq!(s.static_routes.len(), 1);
         assert!(s.dns_server.is_some());
         assert_eq!(s.certificates.len(), 2);
+    }
+
+    #[test]
+    fn the_822_styles_rewrite_only_the_mdn_header_and_stay_readable() {
+        use crate::mdn::{Disposition, DispositionKind, MdnSpec, Notification, build_mdn};
+        let d = Duration::from_secs(1);
+        let plain = build_mdn(&MdnSpec {
+            from: "white_space_822@hisp.direct.test".into(),
+            to: "recipient@sut.direct.test".into(),
+            subject: "Dispatched: hello".into(),
+            message_id: "<mdn-1@hisp.direct.test>".into(),
+            date: time::OffsetDateTime::UNIX_EPOCH,
+            original_message_id: "<m-1@sut.direct.test>".into(),
+            reporting_ua: "hisp.direct.test; direct-conformance".into(),
+            original_recipient: None,
+            final_recipient: "white_space_822@hisp.direct.test".into(),
+            disposition: Disposition::automatic(DispositionKind::Dispatched),
+            final_delivery: true,
+            failure: None,
+            human_text: None,
+        })
+        .unwrap();
+        for (name, style, mark) in [
+            (
+                "white_space_822",
+                MdnStyle::WhiteSpace822,
+                "\r\nSubject :  Dispatched",
+            ),
+            (
+                "Different_Cases_822",
+                MdnStyle::DifferentCases822,
+                "\r\nsUBJECT: Dispatched",
+            ),
+        ] {
+            assert_eq!(Responder::parse(name, d), Some(Responder::Malformed(style)));
+            let m = style.rewrite(&plain, "hisp.direct.test");
+            let text = String::from_utf8_lossy(&m);
+            assert!(text.contains(mark), "{name}:\n{text}");
+            assert!(
+                text.contains("\r\nDisposition: automatic-action"),
+                "parts untouched"
+            );
+            match crate::mdn::parse_notification(&m).unwrap() {
+                Notification::Mdn(r) => {
+                    assert_eq!(r.disposition.kind, DispositionKind::Dispatched)
+                }
+                other => panic!("{other:?}"),
+            }
+            assert!(crate::mdn::is_notification(&m), "{name}");
+        }
     }
 }

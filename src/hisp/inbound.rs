@@ -421,6 +421,17 @@ pub async fn receive(core: &Arc<Core>, env: Envelope) -> Reply {
     }
     let mut delivered = 0usize;
     for local in &accepted {
+        if is_notification
+            && core.faults().on(Fault::StrictNoticeReading)
+            && let Err(why) = super::strict::well_formed(&env.mail_from, &env.data, &message)
+        {
+            // The fault switch's defect: a tolerable notification dropped (MDN-22, MDN-24).
+            eprintln!(
+                "hisp {}: notification dropped: {why}",
+                core.settings.hostname
+            );
+            continue;
+        }
         if is_notification && !notification_wanted(core, &message) {
             continue;
         }
@@ -435,7 +446,14 @@ pub async fn receive(core: &Arc<Core>, env: Envelope) -> Reply {
         )
         .into_bytes();
         stored_message.extend_from_slice(&message);
-        match core.maildir.deliver(&local.address, &stored_message) {
+        let stored = if local.refuse_mail {
+            Err(format!("the mailbox {} takes no mail", local.address))
+        } else {
+            core.maildir
+                .deliver(&local.address, &stored_message)
+                .map_err(|e| e.to_string())
+        };
+        match stored {
             Ok(stored) => {
                 delivered += 1;
                 let mut e = AuditEvent::new(
@@ -498,14 +516,32 @@ fn notification_wanted(core: &Arc<Core>, message: &[u8]) -> bool {
     };
     let now = OffsetDateTime::now_utc();
     core.audit(AuditEvent::notification_received(&n, now, core.principal()));
+    let faults = core.faults();
+    if let crate::mdn::Notification::Mdn(m) = &n {
+        // The fault switches' defects: a failure MDN passed on like any message, the
+        // recipient left open (MDN-13, MDN-21).
+        let kind = m.disposition.kind;
+        if (m.disposition.is_failure() && faults.on(Fault::FailedMdnNotFinal))
+            || (kind == DispositionKind::Error && faults.on(Fault::LegacyErrorNotFailure))
+        {
+            return true;
+        }
+    }
     let events = lock(&core.tracker).on_notification(&n, now);
-    let suppressed = events.iter().any(|e| {
-        matches!(
-            e,
-            TrackerEvent::Ignored {
-                reason: IgnoreReason::AlreadySettled { .. } | IgnoreReason::Duplicate { .. }
-            }
-        )
+    // Late and duplicate delivery notices stay here (MDN-18); a read receipt (displayed) is
+    // no delivery notice and always goes on to the user.
+    let suppressed = events.iter().any(|e| match e {
+        TrackerEvent::Ignored {
+            reason: IgnoreReason::AlreadySettled { .. } | IgnoreReason::Duplicate { .. },
+        } => !faults.on(Fault::ForwardSettledNotices),
+        TrackerEvent::Ignored {
+            reason:
+                IgnoreReason::NotTracked {
+                    kind: DispositionKind::Displayed,
+                    ..
+                },
+        } => faults.on(Fault::SuppressDisplayedMdn),
+        _ => false,
     });
     super::outbound::handle_tracker_events(core, events);
     !suppressed

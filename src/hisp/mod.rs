@@ -25,6 +25,7 @@ pub mod pop3;
 pub mod publish;
 pub mod smtp_client;
 pub mod smtp_server;
+pub mod strict;
 pub mod tls;
 pub mod transfer;
 

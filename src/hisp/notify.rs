@@ -116,6 +116,7 @@ fn plan(core: &Core, original: &OriginalMessage, r: Responder, delivered: bool) 
     steps.retain(|s| match s.kind {
         Processed => !faults.on(Fault::NoProcessedMdn),
         Dispatched => !faults.on(Fault::NoDispatchedMdn),
+        Failed => delivered || !faults.on(Fault::NoFailedMdn),
         _ => true,
     });
     steps
@@ -227,6 +228,16 @@ pub async fn send_mdn(
     let raw = match build_mdn(&spec) {
         Ok(r) => match style {
             Some(st) => st.rewrite(&r, &host),
+            None if core.faults().on(Fault::MdnWithRequestHeaders) => {
+                // The fault switch's defect: the MDN asks for notifications itself (MDN-07).
+                let mut v = format!(
+                    "Disposition-Notification-To: {}\r\nDisposition-Notification-Options: X-DIRECT-FINAL-DESTINATION-DELIVERY=optional,true\r\n",
+                    recipient.address
+                )
+                .into_bytes();
+                v.extend_from_slice(&r);
+                v
+            }
             None => r,
         },
         Err(e) => {

@@ -519,6 +519,14 @@ pub async fn submit(core: &Arc<Core>, env: Envelope) -> Reply {
         Ok(o) => o,
         Err(e) => return Reply::new(554, format!("5.6.0 {e}")),
     };
+    // The fault switch's defect: a request header that does not parse stops the message
+    // (MDN-11 wants it sent, with no timely-and-reliable tracking assumed).
+    if core.faults().on(Fault::RefuseMalformedRequest)
+        && crate::smime::entity::header_text(&message, "Disposition-Notification-Options").is_some()
+        && !original.requested_dispatched
+    {
+        return Reply::new(554, "5.6.0 malformed Disposition-Notification-Options");
+    }
     let core2 = core.clone();
     let recipients = env.recipients.clone();
     tokio::spawn(async move {
@@ -653,9 +661,14 @@ pub async fn send_message(
             failures: HashMap::new(),
         },
     );
-    if let Err(e) = lock(&core.tracker).send(&id, &recipients, original.requested_dispatched, now) {
+    // An MDN the edge user sends (a read receipt) is never answered (MDN-04): nothing to track.
+    if !original.is_notification
+        && let Err(e) =
+            lock(&core.tracker).send(&id, &recipients, original.requested_dispatched, now)
+    {
         eprintln!("hisp {}: tracker: {e}", core.settings.hostname);
     }
+    let mdn_in_clear = original.is_notification && core.faults().on(Fault::EdgeMdnInClear);
     let message = broken_by_faults(core, message);
     // MSG-06: 8-bit parts re-encoded before signing.
     let message = if core.faults().on(Fault::No7bitConversion) {
@@ -667,6 +680,10 @@ pub async fn send_message(
     let mut failed: Vec<(String, StatusCode, String)> = Vec::new();
     let mut in_clear: Vec<String> = Vec::new();
     for r in &recipients {
+        if mdn_in_clear {
+            in_clear.push(r.clone());
+            continue;
+        }
         match choose(core, sender, r).await {
             Ok(certs) => {
                 let e = by_domain.entry(domain_of(r)).or_default();
@@ -805,7 +822,20 @@ fn failure_dsn(core: &Arc<Core>, message_id: &str, recipients: &[String]) {
     let Some(sender) = rec.original.from.clone() else {
         return;
     };
-    let specs = recipients
+    let mut listed = recipients.to_vec();
+    if core.faults().on(Fault::DsnListsAllRecipients) {
+        // The fault switch's defect: the delivered recipients named as failed too (MDN-17).
+        for r in ["To", "Cc"]
+            .iter()
+            .filter_map(|h| crate::smime::entity::header_text(&rec.original.header, h))
+            .flat_map(|v| super::inbound::address_list(&v))
+        {
+            if !listed.iter().any(|l| l.eq_ignore_ascii_case(&r)) {
+                listed.push(r);
+            }
+        }
+    }
+    let specs = listed
         .iter()
         .map(|r| {
             let (status, diag) = rec
@@ -823,7 +853,17 @@ fn failure_dsn(core: &Arc<Core>, message_id: &str, recipients: &[String]) {
     let now = OffsetDateTime::now_utc();
     let host = core.settings.hostname.clone();
     let dsn = DsnSpec::failure(&rec.original, &host, specs, &new_message_id(&host), now)
-        .and_then(|s| build_dsn(&s));
+        .and_then(|s| build_dsn(&s))
+        .map(|bytes| {
+            if core.faults().on(Fault::DsnTransientStatus) {
+                // The fault switch's defect: a permanent failure written as transient.
+                String::from_utf8_lossy(&bytes)
+                    .replace("\r\nStatus: 5.", "\r\nStatus: 4.")
+                    .into_bytes()
+            } else {
+                bytes
+            }
+        });
     match dsn {
         Ok(bytes) => match core.maildir.deliver(&sender, &bytes) {
             Ok(_) => {

@@ -8,6 +8,8 @@
 //! still open at its deadline times out, and the message yields one `SendFailureDsn` per
 //! recipient domain, naming the recipients there that timed out together (MDN-16, MDN-17). After a recipient has settled,
 //! every later notice for it is `Ignored` (MDN-18), so nothing reaches the edge twice.
+//! Displayed and deleted MDNs (read receipts) are no delivery notices: they are `NotTracked`
+//! before and after settlement, never `AlreadySettled`, so that the HISP passes them on.
 //!
 //! Deadlines: the processed deadline (sent + `processed_timeout`) fails a recipient from whom
 //! nothing came; with the request, the dispatched deadline (sent + `dispatched_timeout`)
@@ -1143,6 +1145,36 @@ mod tests {
             );
         }
         assert_eq!(t.open_recipients(), 1);
+    }
+
+    #[test]
+    fn a_read_receipt_after_settlement_is_not_a_late_notice() {
+        // MN16: displayed is no delivery notice; MDN-18's suppression must not catch it,
+        // whether the recipient settled by its notices or by a timeout.
+        let displayed =
+            |t: &mut Tracker, at| t.on_notification(&mdn(A, DispositionKind::Displayed), at);
+        let not_tracked = ignored(IgnoreReason::NotTracked {
+            message_id: ID.into(),
+            recipient: A.into(),
+            kind: DispositionKind::Displayed,
+        });
+        let mut t = tracker(&[A], false);
+        t.on_notification(&mdn(A, DispositionKind::Processed), secs(1));
+        assert_eq!(t.open_recipients(), 0);
+        assert_eq!(displayed(&mut t, secs(2)), not_tracked);
+        assert_eq!(
+            displayed(&mut t, secs(3)),
+            not_tracked,
+            "twice is no duplicate"
+        );
+        let mut t = tracker(&[A], true);
+        assert_eq!(t.on_tick(secs(100)).len(), 2);
+        assert_eq!(displayed(&mut t, secs(101)), not_tracked);
+        // A delivery notice at the same moment is still suppressed.
+        assert_eq!(
+            t.on_notification(&mdn(A, DispositionKind::Dispatched), secs(102)),
+            already(A)
+        );
     }
 
     #[test]

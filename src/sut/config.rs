@@ -105,6 +105,9 @@ pub struct WindowsFile {
     pub audit: u64,
     /// Extra time for giving up on a dead LDAP or AIA peer (TRUST-05).
     pub lookup_allowance: u64,
+    /// δ: how long after the SUT's dispatched deadline the harness's late responders
+    /// (`delaydispatched<N>`, `processedtimeoutfailure`) send their MDN.
+    pub late_delay: u64,
 }
 
 impl Default for WindowsFile {
@@ -116,6 +119,7 @@ impl Default for WindowsFile {
             dispatched_timeout: 3600,
             audit: 60,
             lookup_allowance: 60,
+            late_delay: 120,
         }
     }
 }
@@ -150,6 +154,25 @@ pub struct HostingFile {
     pub ldap_domain: Option<String>,
 }
 
+/// `[edge_client]`: how the harness makes the SUT's edge client act (claim `edge-client`).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeClientFile {
+    /// Run with `sh -c`; the job is in the `DC_EDGE_*` variables (examples/sut.toml).
+    pub command: String,
+    /// Seconds the command may take (default 120).
+    pub timeout: Option<u64>,
+}
+
+/// `[edge_client]`, checked: the trigger of the SUT's edge client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EdgeClientTrigger {
+    pub command: String,
+    pub timeout: Duration,
+    /// Variables added to every job (the embedded SUT's fault switches).
+    pub env: Vec<(String, String)>,
+}
+
 /// The file as written.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -175,6 +198,8 @@ pub struct SutFile {
     pub harness: HarnessFile,
     #[serde(default)]
     pub hosting: Option<HostingFile>,
+    #[serde(default)]
+    pub edge_client: Option<EdgeClientFile>,
 }
 
 fn default_profile() -> String {
@@ -207,6 +232,8 @@ pub struct Windows {
     pub dispatched_timeout: Duration,
     pub audit: Duration,
     pub lookup_allowance: Duration,
+    /// δ (TEST-CATALOGUE §0.3).
+    pub late_delay: Duration,
 }
 
 /// `[hosting]`, checked.
@@ -242,6 +269,8 @@ pub struct SutModel {
     pub label: String,
     /// Where the SUT publishes its certificates (hosting cases), when declared.
     pub hosting: Option<Hosting>,
+    /// How to make the SUT's edge client act (the `@needs-edge-client` cases).
+    pub edge_client: Option<EdgeClientTrigger>,
 }
 
 impl SutModel {
@@ -372,6 +401,7 @@ impl SutFile {
             ("windows.silence", w.silence),
             ("windows.audit", w.audit),
             ("windows.lookup_allowance", w.lookup_allowance),
+            ("windows.late_delay", w.late_delay),
         ] {
             if v == 0 || v > 3600 {
                 return Err(field(n, "must be between 1 and 3600 seconds"));
@@ -417,8 +447,29 @@ impl SutFile {
                 })
             }
         };
+        let edge_client = match &self.edge_client {
+            None => None,
+            Some(e) if e.command.trim().is_empty() => {
+                return Err(field("edge_client.command", "must not be empty"));
+            }
+            Some(e) => {
+                let secs = e.timeout.unwrap_or(120);
+                if secs == 0 || secs > 3600 {
+                    return Err(field(
+                        "edge_client.timeout",
+                        "must be between 1 and 3600 seconds",
+                    ));
+                }
+                Some(EdgeClientTrigger {
+                    command: e.command.clone(),
+                    timeout: Duration::from_secs(secs),
+                    env: Vec::new(),
+                })
+            }
+        };
         let lo = "127.0.0.1:0";
         Ok(SutModel {
+            edge_client,
             hosting,
             domain,
             profile: self.profile.clone(),
@@ -437,6 +488,7 @@ impl SutFile {
                 dispatched_timeout: Duration::from_secs(w.dispatched_timeout),
                 audit: Duration::from_secs(w.audit),
                 lookup_allowance: Duration::from_secs(w.lookup_allowance),
+                late_delay: Duration::from_secs(w.late_delay),
             },
             harness_backbone: socket(
                 "harness.backbone",
@@ -490,6 +542,23 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("hosting.dns"), "{e}");
+    }
+
+    #[test]
+    fn edge_client_trigger_is_read_and_checked() {
+        let m = SutFile::parse(EXAMPLE)
+            .unwrap()
+            .check(Path::new("/"), "example")
+            .unwrap();
+        let t = m.edge_client.expect("[edge_client] in the example");
+        assert_eq!(t.timeout, Duration::from_secs(120));
+        let bad = EXAMPLE.replace("timeout = 120", "timeout = 0");
+        let e = SutFile::parse(&bad)
+            .unwrap()
+            .check(Path::new("/"), "x")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("edge_client.timeout"), "{e}");
     }
 
     #[test]

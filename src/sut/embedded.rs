@@ -11,6 +11,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::hisp::{Hisp, HispConfig, HispHandle};
 
@@ -25,7 +26,6 @@ pub const PASSWORD: &str = "secret";
 /// 10 s: a positive wait ends at the event, so the margin costs nothing on a passing run and
 /// keeps a loaded 2-core machine from failing RSA-4096 cases).
 pub fn windows() -> Windows {
-    use std::time::Duration;
     Windows {
         accept: Duration::from_secs(10),
         silence: Duration::from_secs(3),
@@ -33,6 +33,7 @@ pub fn windows() -> Windows {
         dispatched_timeout: Duration::from_secs(6),
         audit: Duration::from_secs(2),
         lookup_allowance: Duration::from_secs(12),
+        late_delay: Duration::from_secs(2),
     }
 }
 
@@ -108,6 +109,10 @@ address = "poptest@{DOMAIN}"
 password = "{PASSWORD}"
 
 [[address]]
+address = "undeliverable@{DOMAIN}"
+refuse_mail = true
+
+[[address]]
 address = "imaptest@{DOMAIN}"
 password = "{PASSWORD}"
 
@@ -160,7 +165,16 @@ pub async fn start(
         published_dns: handle.published.as_ref().and_then(|p| p.dns),
         imap: handle.imap,
     };
-    let model = model(doors, peer, dns, label);
+    let mut model = model(doors, peer, dns, label);
+    // The embedded SUT's edge client is the reference one, this very binary.
+    if let Ok(exe) = std::env::current_exe() {
+        model.claims.push("edge-client".into());
+        model.edge_client = Some(super::config::EdgeClientTrigger {
+            command: format!("{} edge-client", shell_quote(&exe.display().to_string())),
+            timeout: Duration::from_secs(60),
+            env: vec![("DC_FAULTS".into(), faults.join(","))],
+        });
+    }
     Ok((model, handle))
 }
 
@@ -217,7 +231,12 @@ pub fn model(doors: Doors, peer: SocketAddr, dns: SocketAddr, label: String) -> 
             ),
             // A mailbox of its own for the edge-pop3 cases (they delete what they deliver).
             ("pop3".to_string(), recipient("poptest", "pki:sut_domain")),
-            // The same for the edge-imap cases (they expunge what they deliver).
+            // A mailbox that refuses mail after trust passed (MT41, MN5).
+            (
+                "undeliverable".to_string(),
+                recipient("undeliverable", "pki:sut_domain"),
+            ),
+            // A mailbox of its own for the edge-imap cases (they expunge what they deliver).
             ("imap".to_string(), recipient("imaptest", "pki:sut_domain")),
         ]
         .into_iter()
@@ -238,5 +257,11 @@ pub fn model(doors: Doors, peer: SocketAddr, dns: SocketAddr, label: String) -> 
         harness_dns: dns,
         hosting,
         label,
+        edge_client: None,
     }
+}
+
+/// `text` as one `sh` word.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
 }

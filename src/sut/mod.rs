@@ -5,6 +5,8 @@
 pub mod audit;
 pub mod config;
 pub mod container;
+pub mod edge_server;
+pub mod edge_trigger;
 pub mod embedded;
 pub mod imap;
 pub mod peer;

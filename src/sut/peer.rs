@@ -45,7 +45,8 @@ fn anchor_list(anchors: &[String]) -> String {
 
 /// The peer's configuration text. `capture`: domains whose mail the peer accepts for any
 /// recipient and drops after its 250 (the discovery case addresses: the tap has the bytes,
-/// and no DSN or MDN goes back to the SUT to pollute other scenarios).
+/// and no DSN or MDN goes back to the SUT to pollute other scenarios). `responder_delay`:
+/// the responders' "T_d + δ" (`processedtimeoutfailure`, `processdelayeddispatch7`).
 pub fn config_text(
     dir: &Path,
     listen: SocketAddr,
@@ -53,10 +54,13 @@ pub fn config_text(
     sut_backbone: SocketAddr,
     sut_anchors: &[String],
     capture: &[String],
+    responder_delay: std::time::Duration,
 ) -> String {
     let anchors = anchor_list(sut_anchors);
     let capture = capture
         .iter()
+        .map(String::as_str)
+        .chain(NOTHING_TO_SEND.iter().copied())
         .map(|d| format!("{d:?}"))
         .collect::<Vec<_>>()
         .join(", ");
@@ -79,12 +83,14 @@ delivery_attempts = 1
 retry_delay_ms = 100
 tick_ms = 100
 trust_fetch_secs = 2
+responder_delay_secs = {delay}
 
 [[domain]]
 name = "hisp.direct.test"
 signing = "pki:hisp_domain"
 incoming_anchors = [{anchors}]
 outgoing_anchors = [{anchors}]
+responders = true
 
 [[address]]
 address = "sender@hisp.direct.test"
@@ -92,6 +98,7 @@ signing = "pki:hisp_sender"
 "#,
         maildir = dir.join("maildir").display(),
         audit = dir.join("audit.jsonl").display(),
+        delay = responder_delay.as_secs(),
     );
     text.push_str(&trust_send_mailboxes(&anchors));
     for k in KEY_HOLDERS {
@@ -148,6 +155,10 @@ address = "user@untrusted.direct.test"
     )
 }
 
+/// Domains the SUT must send nothing to (MT3, MT25: no certificate is published there): the
+/// peer takes whatever comes for them, so that the tap sees it whole.
+const NOTHING_TO_SEND: &[&str] = &["nocert.direct.test"];
+
 /// Starts the peer HISP.
 pub async fn start(
     dir: &Path,
@@ -156,9 +167,18 @@ pub async fn start(
     sut_backbone: SocketAddr,
     sut_anchors: &[String],
     capture: &[String],
+    responder_delay: std::time::Duration,
 ) -> Result<HispHandle, SutError> {
     std::fs::create_dir_all(dir).map_err(|e| SutError::Peer(format!("{}: {e}", dir.display())))?;
-    let text = config_text(dir, listen, sut_domain, sut_backbone, sut_anchors, capture);
+    let text = config_text(
+        dir,
+        listen,
+        sut_domain,
+        sut_backbone,
+        sut_anchors,
+        capture,
+        responder_delay,
+    );
     let settings = HispConfig::parse(&text)
         .and_then(|c| c.load(Path::new("/")))
         .map_err(|e| SutError::Peer(e.to_string()))?;
