@@ -542,6 +542,7 @@ mod tests {
             pop3: any,
             audit: None,
             published_dns: None,
+            imap: None,
         };
         let mut m = embedded::model(doors, any, any, "test".into());
         m.recipients

@@ -346,6 +346,13 @@ impl SutFile {
                 },
             );
         }
+        // The edge-pop3 and edge-imap cases use a mailbox of their own when declared, else
+        // the primary one (examples/sut.toml says so).
+        for role in ["pop3", "imap"] {
+            if let Some(p) = recipients.get("primary").cloned() {
+                recipients.entry(role.to_string()).or_insert(p);
+            }
+        }
         let backbone = socket("backbone.smtp", &self.backbone.smtp)?;
         let retrieval = match &self.edge.retrieval {
             None => None,
@@ -580,6 +587,11 @@ mod tests {
             .unwrap();
         assert!(matches!(m.retrieval, Some(Retrieval::Imap(a)) if a.port() == 993));
         assert_eq!(m.imap.map(|a| a.port()), Some(993));
+        assert_eq!(
+            m.recipient("imap").map(|r| r.address.as_str()),
+            Some("recipient@sut.example.test"),
+            "recipients.imap defaults to the primary mailbox"
+        );
         let bad = EXAMPLE.replace("addr = \"192.0.2.10:143\"", "addr = \"nowhere\"");
         let e = SutFile::parse(&bad)
             .unwrap()
