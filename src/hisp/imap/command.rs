@@ -122,6 +122,17 @@ pub enum StoreMode {
     Remove,
 }
 
+/// STORE and UID STORE.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Store {
+    pub set: SeqSet,
+    pub mode: StoreMode,
+    /// `.SILENT`: no FETCH response with the new flags.
+    pub silent: bool,
+    pub flags: Vec<Flag>,
+    pub uid: bool,
+}
+
 /// A command as the session handles it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Cmd {
@@ -155,13 +166,7 @@ pub enum Cmd {
         items: Vec<Item>,
         uid: bool,
     },
-    Store {
-        set: SeqSet,
-        mode: StoreMode,
-        silent: bool,
-        flags: Vec<Flag>,
-        uid: bool,
-    },
+    Store(Store),
     Search {
         key: Key,
         uid: bool,
@@ -184,7 +189,7 @@ impl Cmd {
             | Cmd::Close
             | Cmd::Expunge
             | Cmd::Fetch { .. }
-            | Cmd::Store { .. }
+            | Cmd::Store(_)
             | Cmd::Search { .. } => Allowed::Selected,
         }
     }
@@ -508,7 +513,7 @@ fn convert(command: Command<'_>, first: &str) -> Parsed {
             uid,
         } => {
             use imap_codec::imap_types::flag::{StoreResponse, StoreType};
-            Cmd::Store {
+            Cmd::Store(Store {
                 set: seq_set(sequence_set),
                 mode: match kind {
                     StoreType::Replace => StoreMode::Replace,
@@ -518,7 +523,7 @@ fn convert(command: Command<'_>, first: &str) -> Parsed {
                 silent: response == StoreResponse::Silent,
                 flags: flags.iter().filter_map(flag).collect(),
                 uid,
-            }
+            })
         }
         CommandBody::Search {
             charset,
@@ -596,12 +601,12 @@ mod tests {
         let p = parse("a4 UID STORE 3 +FLAGS.SILENT (\\Deleted)\r\n").unwrap();
         assert!(matches!(
             p.cmd,
-            Cmd::Store {
+            Cmd::Store(Store {
                 mode: StoreMode::Add,
                 silent: true,
                 uid: true,
                 ..
-            }
+            })
         ));
         let p = parse("a5 SEARCH UNSEEN\r\n").unwrap();
         assert_eq!(

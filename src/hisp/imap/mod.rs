@@ -12,6 +12,7 @@ mod command;
 mod envelope;
 mod fetch;
 mod mailbox;
+mod selected;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,8 +23,8 @@ use tokio::sync::watch;
 
 use super::conn::{LineConn, LineError};
 use super::{Core, Door, Fault, Transcript};
-use command::{Allowed, Cmd, Input, Parsed, StoreMode};
-use mailbox::{Flag, Selected};
+use command::{Allowed, Cmd, Input, Parsed};
+use mailbox::Selected;
 
 pub async fn serve(core: Arc<Core>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
     loop {
@@ -268,41 +269,9 @@ async fn step(core: &Arc<Core>, io: &mut Io<'_>, state: &mut State, p: Parsed) -
             authenticate(core, io, state, &tag, &mechanism, initial).await?
         }
         Cmd::Select { inbox, read_only } => {
-            let user = state.user().unwrap_or_default().to_string();
-            // Selecting closes the mailbox selected before, without expunging (§6.3.1).
-            *state = State::Authenticated { user: user.clone() };
-            let verb = if read_only { "EXAMINE" } else { "SELECT" };
             let named =
                 inbox && (!faults.on(Fault::ImapInboxCaseSensitive) || p.raw.contains("INBOX"));
-            if !named {
-                format!("{tag} NO [NONEXISTENT] no such mailbox: only INBOX is served")
-            } else {
-                let unstable = faults.on(Fault::ImapUnstableUids);
-                match mailbox::open(&core.maildir, &user, read_only, unstable) {
-                    Err(e) => format!("{tag} NO [SERVERBUG] {e}"),
-                    Ok(sel) => {
-                        say(io, &format!("* FLAGS {FLAGS}")).await?;
-                        say(io, &format!("* {} EXISTS", sel.exists())).await?;
-                        say(io, &format!("* {} RECENT", sel.recent())).await?;
-                        if let Some(n) = sel.first_unseen() {
-                            say(io, &format!("* OK [UNSEEN {n}] first unseen")).await?;
-                        }
-                        let permanent = if read_only { "()" } else { FLAGS };
-                        say(io, &format!("* OK [PERMANENTFLAGS {permanent}] flags kept")).await?;
-                        if !faults.on(Fault::ImapSelectNoUidvalidity) {
-                            say(
-                                io,
-                                &format!("* OK [UIDVALIDITY {}] UIDs valid", sel.validity),
-                            )
-                            .await?;
-                            say(io, &format!("* OK [UIDNEXT {}] next UID", sel.uidnext)).await?;
-                        }
-                        let mode = if read_only { "READ-ONLY" } else { "READ-WRITE" };
-                        *state = State::Selected { user, sel };
-                        format!("{tag} OK [{mode}] {verb} completed")
-                    }
-                }
-            }
+            selected::select(core, io, state, &tag, named, read_only).await?
         }
         Cmd::List {
             reference,
@@ -348,119 +317,19 @@ async fn step(core: &Arc<Core>, io: &mut Io<'_>, state: &mut State, p: Parsed) -
             let State::Selected { sel, .. } = state else {
                 return Some(Flow::Go);
             };
-            let drop = faults.on(Fault::ImapFetchDropsAttachments);
-            match fetch::resolve(sel, &set, uid) {
-                Err(why) => format!("{tag} BAD {why}"),
-                Ok(found) => {
-                    let mut failed = None;
-                    let mut gone = 0;
-                    for i in found {
-                        match fetch::fetch(&core.maildir, sel, i, &items, uid, drop) {
-                            Ok(f) => {
-                                if !io.send(&f.bytes, &f.shown).await {
-                                    return None;
-                                }
-                            }
-                            // Expunged by another session: the others are still served.
-                            Err(fetch::FetchError::Gone) => gone += 1,
-                            Err(fetch::FetchError::No(why)) => {
-                                failed = Some(why);
-                                break;
-                            }
-                        }
-                    }
-                    match failed {
-                        Some(why) => format!("{tag} NO [CANNOT] {why}"),
-                        None if gone > 0 => format!(
-                            "{tag} OK FETCH completed ({gone} message(s) expunged meanwhile)"
-                        ),
-                        None => format!("{tag} OK FETCH completed"),
-                    }
-                }
-            }
+            selected::fetch(core, io, sel, &tag, &set, &items, uid).await?
         }
-        Cmd::Store {
-            set,
-            mode,
-            silent,
-            flags,
-            uid,
-        } => {
+        Cmd::Store(st) => {
             let State::Selected { sel, .. } = state else {
                 return Some(Flow::Go);
             };
-            if sel.read_only {
-                format!("{tag} NO [READ-ONLY] mailbox is read-only")
-            } else {
-                match fetch::resolve(sel, &set, uid) {
-                    Err(why) => format!("{tag} BAD {why}"),
-                    Ok(found) => {
-                        for i in found {
-                            let now: Vec<Flag> = Flag::ALL
-                                .into_iter()
-                                .filter(|f| sel.messages[i].has(*f))
-                                .collect();
-                            let next: Vec<Flag> = match mode {
-                                StoreMode::Replace => flags.clone(),
-                                StoreMode::Add => now.into_iter().chain(flags.clone()).collect(),
-                                StoreMode::Remove => {
-                                    now.into_iter().filter(|f| !flags.contains(f)).collect()
-                                }
-                            };
-                            let letters: String = next.iter().map(|f| f.letter()).collect();
-                            sel.set_letters(&core.maildir, i, &letters);
-                            if !silent {
-                                let m = &sel.messages[i];
-                                let uid_part = if uid {
-                                    format!(" UID {}", m.uid)
-                                } else {
-                                    String::new()
-                                };
-                                let line = format!(
-                                    "* {} FETCH (FLAGS {}{uid_part})",
-                                    i + 1,
-                                    m.flag_list()
-                                );
-                                say(io, &line).await?;
-                            }
-                        }
-                        format!("{tag} OK STORE completed")
-                    }
-                }
-            }
+            selected::store(core, io, sel, &tag, &st).await?
         }
         Cmd::Search { key, uid } => {
             let State::Selected { sel, .. } = state else {
                 return Some(Flow::Go);
             };
-            let mut hits = Vec::new();
-            let mut failed = None;
-            for i in 0..sel.messages.len() {
-                match fetch::matches(sel, i, &key) {
-                    Ok(true) => hits.push(if uid {
-                        sel.messages[i].uid.to_string()
-                    } else {
-                        (i + 1).to_string()
-                    }),
-                    Ok(false) => {}
-                    Err(why) => {
-                        failed = Some(why);
-                        break;
-                    }
-                }
-            }
-            match failed {
-                Some(why) => format!("{tag} NO [CANNOT] {why}"),
-                None => {
-                    let list = if hits.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" {}", hits.join(" "))
-                    };
-                    say(io, &format!("* SEARCH{list}")).await?;
-                    format!("{tag} OK SEARCH completed")
-                }
-            }
+            selected::search(io, sel, &tag, &key, uid).await?
         }
         Cmd::Unserved(name) => format!("{tag} NO [CANNOT] {name} is not served by this door"),
     };
