@@ -258,3 +258,59 @@ async fn states_literals_flags_and_uids_across_restarts() {
     assert!(s.closed(Duration::from_secs(5)).await);
     hisp.shutdown().await;
 }
+
+/// The harness's read-only mailbox reader (retrieval kind `imap`): every message, over
+/// STARTTLS, without marking anything seen; a second poll reads only what is new.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn harness_reader_leaves_the_mailbox_as_it_was() {
+    const USER: &str = "recipient@sut.direct.test";
+    let dir = tempfile::tempdir().unwrap();
+    let hisp = Hisp::start(settings(&imap_config(dir.path(), 30)))
+        .await
+        .expect("start");
+    let addr = hisp.imap.unwrap();
+    let empty = direct_conformance::sut::imap::fetch(addr, USER, "secret", WINDOW)
+        .await
+        .unwrap();
+    assert!(empty.messages.is_empty(), "{}", empty.transcript);
+    hisp.core
+        .maildir
+        .deliver(USER, b"Subject: a\r\n\r\none\r\n")
+        .unwrap();
+    hisp.core
+        .maildir
+        .deliver(USER, b"Subject: b\r\n\r\ntwo\r\n")
+        .unwrap();
+    let m = direct_conformance::sut::imap::fetch(addr, USER, "secret", WINDOW)
+        .await
+        .unwrap();
+    assert_eq!(m.messages.len(), 2, "{}", m.transcript);
+    assert_eq!(m.messages[1], b"Subject: b\r\n\r\ntwo\r\n");
+    assert!(
+        m.transcript.contains("# TLS established"),
+        "{}",
+        m.transcript
+    );
+    assert!(!m.transcript.contains("secret"), "{}", m.transcript);
+    let again = direct_conformance::sut::imap::fetch(addr, USER, "secret", WINDOW)
+        .await
+        .unwrap();
+    assert_eq!(again.messages, m.messages);
+    assert!(
+        again
+            .transcript
+            .contains("2 message(s) read by an earlier poll"),
+        "{}",
+        again.transcript
+    );
+    // Nothing was marked seen and the messages are still new (EXAMINE, BODY.PEEK).
+    for stored in hisp.core.maildir.list(USER).unwrap() {
+        assert!(
+            direct_conformance::hisp::maildir::is_new(&stored),
+            "{stored:?}"
+        );
+    }
+    let wrong = direct_conformance::sut::imap::fetch(addr, USER, "wrong", WINDOW).await;
+    assert!(wrong.unwrap_err().to_string().contains("LOGIN"));
+    hisp.shutdown().await;
+}
