@@ -165,11 +165,12 @@ async fn start_hisp(
     let handle = Hisp::start(settings).await?;
     let show = |a: Option<std::net::SocketAddr>| a.map_or("off".to_string(), |a| a.to_string());
     println!(
-        "reference HISP {}: backbone {}, submission {}, pop3 {}",
+        "reference HISP {}: backbone {}, submission {}, pop3 {}, imap {}",
         handle.core.settings.hostname,
         show(handle.backbone),
         show(handle.submission),
-        show(handle.pop3)
+        show(handle.pop3),
+        show(handle.imap)
     );
     if let Some(p) = &handle.published {
         println!(

@@ -188,20 +188,33 @@ async fn failure_notice_within(w: &mut DirectWorld, within: Duration) -> Result<
     let id = w.sent()?.message_id.clone();
     let to = w.sent()?.recipients.clone();
     let (user, password) = credentials(w)?;
-    let Some(direct_conformance::sut::Retrieval::Pop3(addr)) = ctx.sut.retrieval.clone() else {
+    use direct_conformance::sut::Retrieval;
+    let retrieval = ctx.sut.retrieval.clone();
+    if !matches!(retrieval, Some(Retrieval::Pop3(_) | Retrieval::Imap(_))) {
         return Err(
-            "this case reads the edge user's notices by POP3; sut.toml declares none".into(),
+            "this case reads the edge user's notices by POP3 or IMAP; sut.toml declares neither"
+                .into(),
         );
-    };
+    }
     let same = |a: &str| {
         a.trim_matches(['<', '>'])
             .eq_ignore_ascii_case(id.trim_matches(['<', '>']))
     };
     let deadline = tokio::time::Instant::now() + within;
     loop {
-        let mailbox = direct_conformance::sut::pop3::fetch(addr, &user, &password, TIMEOUT)
-            .await
-            .map_err(|e| e.to_string())?;
+        let mailbox = match retrieval {
+            Some(Retrieval::Imap(addr)) => {
+                direct_conformance::sut::imap::fetch(addr, &user, &password, TIMEOUT)
+                    .await
+                    .map_err(|e| e.to_string())?
+            }
+            Some(Retrieval::Pop3(addr)) => {
+                direct_conformance::sut::pop3::fetch(addr, &user, &password, TIMEOUT)
+                    .await
+                    .map_err(|e| e.to_string())?
+            }
+            _ => return Err("no POP3 or IMAP retrieval door".into()),
+        };
         let found = mailbox
             .messages
             .iter()

@@ -14,6 +14,7 @@ pub mod edge;
 pub mod edge_client;
 pub mod edge_smtp;
 pub mod hosting;
+pub mod imap;
 pub mod mdn_receive;
 pub mod notices;
 pub mod pop3;

@@ -109,6 +109,17 @@ pub(super) async fn read_edge(w: &DirectWorld, id: &str) -> Result<Seen, String>
                 .map_err(|e| e.to_string())?;
             (m.messages, m.transcript)
         }
+        Some(Retrieval::Imap(addr)) => {
+            let m = direct_conformance::sut::imap::fetch(
+                *addr,
+                &user,
+                &password,
+                Duration::from_secs(15),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            (m.messages, m.transcript)
+        }
         Some(Retrieval::Maildir(root)) => (
             read_maildir(root, &user),
             format!("read Maildir {}", root.display()),
@@ -511,6 +522,7 @@ mod tests {
             pop3: any,
             audit: None,
             published_dns: None,
+            imap: None,
         };
         let mut m = embedded::model(doors, any, any, "test".into());
         m.recipients

@@ -8,7 +8,7 @@ use cucumber::then;
 use direct_conformance::hisp::HispEvent;
 use direct_conformance::mdn::{DispositionKind, Notification, parse_notification};
 use direct_conformance::sut::stimulus::CCDA;
-use direct_conformance::sut::{Retrieval, pop3, read_maildir};
+use direct_conformance::sut::{Retrieval, imap, pop3, read_maildir};
 
 use super::send::excerpt;
 use super::world::DirectWorld;
@@ -41,6 +41,14 @@ async fn retrieve_any(
             // New messages only (fetch remembers what earlier polls read).
             let password = r.password.clone().unwrap_or_default();
             let m = pop3::fetch(*addr, &r.user, &password, Duration::from_secs(10))
+                .await
+                .map_err(|e| format!("{e}\n{}", e.transcript))?;
+            (m.messages, m.transcript)
+        }
+        Some(Retrieval::Imap(addr)) => {
+            // Read-only (EXAMINE, BODY.PEEK[]); new messages only, as for POP3.
+            let password = r.password.clone().unwrap_or_default();
+            let m = imap::fetch(*addr, &r.user, &password, Duration::from_secs(10))
                 .await
                 .map_err(|e| format!("{e}\n{}", e.transcript))?;
             (m.messages, m.transcript)

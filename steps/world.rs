@@ -66,6 +66,10 @@ pub struct DirectWorld {
     pub bundle_restore: Option<super::bundle::BundleRestore>,
     /// The SMTP server cases (edge-smtp area): door, expectations, what must not arrive.
     pub smtp: super::smtp_door::SmtpState,
+    /// An open IMAP session with the SUT's IMAP door (edge-imap cases).
+    pub imap: Option<direct_conformance::sut::imap::Session>,
+    /// Edge-imap expectations checked so far: (what was expected, what went wrong if it did).
+    pub imap_checks: Vec<(String, Option<String>)>,
 }
 
 impl DirectWorld {
@@ -98,6 +102,8 @@ impl DirectWorld {
             ec: Default::default(),
             bundle_restore: None,
             smtp: Default::default(),
+            imap: None,
+            imap_checks: Vec::new(),
         }
     }
 

@@ -68,8 +68,8 @@ fn unclaimed_features_are_skipped_and_counted() {
     let features = dir.path().join("features");
     std::fs::create_dir_all(&features).unwrap();
     std::fs::write(
-        features.join("edge-imap.feature"),
-        "Feature: IMAP\n\n  @IMAP1 @needs-imap\n  Scenario: IMAP1 login\n    Given a Direct message from the harness to the SUT's primary recipient\n",
+        features.join("xdr.feature"),
+        "Feature: XDR\n\n  @XDR1 @needs-xdr\n  Scenario: XDR1 limited metadata\n    Given a Direct message from the harness to the SUT's primary recipient\n",
     )
     .unwrap();
     let out = Command::new(BIN)
@@ -84,7 +84,7 @@ fn unclaimed_features_are_skipped_and_counted() {
     assert_eq!(stdout.lines().last(), Some("0 passed, 0 failed, 1 skipped"));
     let junit = std::fs::read_to_string(dir.path().join("r/junit.xml")).unwrap();
     assert!(
-        junit.contains("<skipped message=\"the SUT does not claim imap\"/>"),
+        junit.contains("<skipped message=\"the SUT does not claim xdr\"/>"),
         "{junit}"
     );
 }

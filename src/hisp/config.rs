@@ -60,6 +60,8 @@ pub struct ListenConfig {
     pub submission: Option<String>,
     /// Edge retrieval by POP3 (STLS, USER/PASS).
     pub pop3: Option<String>,
+    /// Edge retrieval by IMAP4rev1 (STARTTLS, LOGIN or AUTHENTICATE PLAIN).
+    pub imap: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq, Default)]
@@ -545,6 +547,7 @@ pub struct Settings {
     pub backbone: Option<SocketAddr>,
     pub submission: Option<SocketAddr>,
     pub pop3: Option<SocketAddr>,
+    pub imap: Option<SocketAddr>,
     pub tls: Option<TlsIdentity>,
     pub tls_client_roots: Vec<Vec<u8>>,
     pub dns_server: Option<SocketAddr>,
@@ -802,6 +805,7 @@ impl HispConfig {
         let backbone = opt_socket("listen.backbone", &self.listen.backbone)?;
         let submission = opt_socket("listen.submission", &self.listen.submission)?;
         let pop3 = opt_socket("listen.pop3", &self.listen.pop3)?;
+        let imap = opt_socket("listen.imap", &self.listen.imap)?;
         let tls = match &self.tls {
             None => None,
             Some(r) => {
@@ -1132,6 +1136,7 @@ impl HispConfig {
             backbone,
             submission,
             pop3,
+            imap,
             tls,
             tls_client_roots,
             dns_server,

@@ -107,6 +107,18 @@ pub enum Fault {
     DropSecondAttachment,
     RefuseStylesheetReference,
     StrictXdm,
+    ImapNoStarttls,
+    ImapLoginInClear,
+    ImapNoNoop,
+    ImapLogoutWithoutBye,
+    ImapAuthPlainRefused,
+    ImapSelectNoUidvalidity,
+    ImapFetchDropsAttachments,
+    ImapNoBadForSyntax,
+    ImapLenientState,
+    ImapUnstableUids,
+    ImapAcceptBadPassword,
+    ImapInboxCaseSensitive,
 }
 
 impl Fault {
@@ -602,6 +614,66 @@ impl Fault {
             Fault::StrictXdm,
             "strict-xdm",
             "refuses incoming XDM packages sent as application/octet-stream, with an INDEX.HTM that is not well-formed XHTML, or whose METADATA.XML types a document other than text/xml (EDGE-12, MSG-17)",
+        ),
+        (
+            Fault::ImapNoStarttls,
+            "imap-no-starttls",
+            "IMAP offers no STARTTLS and refuses it (EDGE-13, SEC-01)",
+        ),
+        (
+            Fault::ImapLoginInClear,
+            "imap-login-in-clear",
+            "IMAP accepts LOGIN and AUTHENTICATE before STARTTLS and does not announce LOGINDISABLED (SEC-01)",
+        ),
+        (
+            Fault::ImapNoNoop,
+            "imap-no-noop",
+            "IMAP answers NOOP with BAD (EDGE-13)",
+        ),
+        (
+            Fault::ImapLogoutWithoutBye,
+            "imap-logout-without-bye",
+            "IMAP answers LOGOUT with OK but no BYE and keeps the connection open (EDGE-13)",
+        ),
+        (
+            Fault::ImapAuthPlainRefused,
+            "imap-auth-plain-refused",
+            "IMAP announces AUTH=PLAIN but answers AUTHENTICATE PLAIN with NO, whatever the credentials (EDGE-13)",
+        ),
+        (
+            Fault::ImapSelectNoUidvalidity,
+            "imap-select-no-uidvalidity",
+            "IMAP SELECT leaves out the UIDVALIDITY and UIDNEXT response codes (EDGE-13)",
+        ),
+        (
+            Fault::ImapFetchDropsAttachments,
+            "imap-fetch-drops-attachments",
+            "IMAP FETCH serves messages without their attachment parts, RFC822.SIZE unchanged (EDGE-13, EDGE-18)",
+        ),
+        (
+            Fault::ImapNoBadForSyntax,
+            "imap-no-bad-for-syntax",
+            "IMAP answers malformed commands with NO instead of BAD (EDGE-14)",
+        ),
+        (
+            Fault::ImapLenientState,
+            "imap-lenient-state",
+            "IMAP answers OK to commands its state does not allow (EDGE-13, EDGE-14)",
+        ),
+        (
+            Fault::ImapUnstableUids,
+            "imap-unstable-uids",
+            "IMAP uses message sequence numbers as UIDs, so UIDs change when a message is expunged (EDGE-15)",
+        ),
+        (
+            Fault::ImapAcceptBadPassword,
+            "imap-accept-bad-password",
+            "IMAP accepts any password for a known user, with LOGIN and AUTHENTICATE (EDGE-14)",
+        ),
+        (
+            Fault::ImapInboxCaseSensitive,
+            "imap-inbox-case-sensitive",
+            "IMAP knows the mailbox INBOX only when it is spelt in capitals (EDGE-15)",
         ),
     ];
 

@@ -125,6 +125,57 @@ impl Maildir {
             source,
         })
     }
+
+    /// Moves `m` to `cur` with the Maildir flag letters `letters` (`S` seen, `T` trashed,
+    /// `F` flagged, `R` replied, `D` draft), the way IMAP keeps flags in a Maildir.
+    pub fn set_flags(
+        &self,
+        m: &StoredMessage,
+        letters: &str,
+    ) -> Result<StoredMessage, MaildirError> {
+        let mut sorted: Vec<char> = letters.chars().filter(char::is_ascii_uppercase).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let name = format!("{}:2,{}", m.id, sorted.into_iter().collect::<String>());
+        let folder = m
+            .path
+            .parent()
+            .and_then(Path::parent)
+            .unwrap_or(&self.root)
+            .to_path_buf();
+        let to = folder.join("cur").join(name);
+        if to != m.path {
+            std::fs::rename(&m.path, &to).map_err(|source| MaildirError {
+                path: m.path.clone(),
+                source,
+            })?;
+        }
+        Ok(StoredMessage {
+            id: m.id.clone(),
+            path: to,
+            size: m.size,
+        })
+    }
+}
+
+/// The Maildir flag letters of a stored message (empty in `new`).
+pub fn flag_letters(m: &StoredMessage) -> String {
+    let name = m
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    name.split_once(":2,")
+        .map(|(_, f)| f.to_string())
+        .unwrap_or_default()
+}
+
+/// True while the message is still in `new` (no IMAP session has seen it: \Recent).
+pub fn is_new(m: &StoredMessage) -> bool {
+    m.path
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|n| n == "new")
 }
 
 #[cfg(test)]
@@ -144,5 +195,20 @@ mod tests {
         md.delete(&list[0]).unwrap();
         assert_eq!(md.list("good@hisp.direct.test").unwrap().len(), 1);
         assert!(md.list("nobody@x").unwrap().is_empty());
+    }
+
+    #[test]
+    fn flags_live_in_the_file_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let md = Maildir::new(dir.path());
+        let a = md.deliver("a@x", b"one\r\n").unwrap();
+        assert!(is_new(&a));
+        assert_eq!(flag_letters(&a), "");
+        let a = md.set_flags(&a, "TS").unwrap();
+        assert!(!is_new(&a));
+        assert_eq!(flag_letters(&a), "ST");
+        let listed = md.list("a@x").unwrap();
+        assert_eq!(listed, vec![a.clone()]);
+        assert_eq!(md.read(&listed[0]).unwrap(), b"one\r\n");
     }
 }

@@ -1,6 +1,6 @@
 //! The reference HISP: backbone SMTP in (decrypt, verify, trust per recipient, unwrap,
 //! Maildir, MDNs), outbound (certificates, trust, seal, MX, SMTP, retries, DSN), the edge
-//! doors (submission with STARTTLS and AUTH, POP3 with STLS), the audit log, the
+//! doors (submission with STARTTLS and AUTH, POP3 with STLS, IMAP with STARTTLS), the audit log, the
 //! timely-and-reliable tracker and the fault switches.
 //!
 //! ```text
@@ -10,7 +10,6 @@
 //! hisp.wait_for(|e| matches!(e, HispEvent::Delivered { .. }), timeout).await;
 //! hisp.shutdown().await;
 //! ```
-//! IMAP is not served yet (left for later; POP3 and Maildir are the retrieval doors).
 
 pub mod bundle;
 pub mod config;
@@ -18,6 +17,7 @@ pub mod conn;
 pub mod content_faults;
 pub mod envsubst;
 pub mod faults;
+pub mod imap;
 pub mod inbound;
 pub mod lenient;
 pub mod maildir;
@@ -54,6 +54,7 @@ pub enum Door {
     Backbone,
     Submission,
     Pop3,
+    Imap,
 }
 
 impl Door {
@@ -62,6 +63,7 @@ impl Door {
             Door::Backbone => "backbone",
             Door::Submission => "submission",
             Door::Pop3 => "pop3",
+            Door::Imap => "imap",
         }
     }
 }
@@ -286,6 +288,7 @@ pub struct HispHandle {
     pub backbone: Option<SocketAddr>,
     pub submission: Option<SocketAddr>,
     pub pop3: Option<SocketAddr>,
+    pub imap: Option<SocketAddr>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     /// The DNS and LDAP servers of `[publish]`, when configured.
@@ -298,6 +301,7 @@ impl std::fmt::Debug for HispHandle {
             .field("backbone", &self.backbone)
             .field("submission", &self.submission)
             .field("pop3", &self.pop3)
+            .field("imap", &self.imap)
             .finish()
     }
 }
@@ -407,6 +411,10 @@ impl Hisp {
             Some(a) => Some(bind("pop3", a).await?),
             None => None,
         };
+        let imap = match settings.imap {
+            Some(a) => Some(bind("imap", a).await?),
+            None => None,
+        };
         let published = match &settings.publish {
             Some(p) => Some(publish::start(&settings, p).await?),
             None => None,
@@ -430,7 +438,12 @@ impl Hisp {
         let (stop, stopped) = watch::channel(false);
         let mut tasks = Vec::new();
         let local = |l: &Option<TcpListener>| l.as_ref().and_then(|l| l.local_addr().ok());
-        let (b, s, p) = (local(&backbone), local(&submission), local(&pop3));
+        let (b, s, p, i) = (
+            local(&backbone),
+            local(&submission),
+            local(&pop3),
+            local(&imap),
+        );
         if let Some(l) = backbone {
             tasks.push(tokio::spawn(smtp_server::serve(
                 core.clone(),
@@ -453,12 +466,16 @@ impl Hisp {
         for b in core.settings.trust_bundles.clone() {
             tasks.push(tokio::spawn(bundle::run(core.clone(), b, stopped.clone())));
         }
+        if let Some(l) = imap {
+            tasks.push(tokio::spawn(imap::serve(core.clone(), l, stopped.clone())));
+        }
         tasks.push(tokio::spawn(outbound::run_ticks(core.clone(), stopped)));
         Ok(HispHandle {
             core,
             backbone: b,
             submission: s,
             pop3: p,
+            imap: i,
             stop,
             tasks,
             published,

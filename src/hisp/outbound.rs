@@ -397,7 +397,7 @@ fn long_base64_lines(sealed: &[u8]) -> Vec<u8> {
 
 /// The `drop-attachments` switch: the parts of a multipart message that are attachments
 /// are left out (the preamble, the other parts and the closing delimiter stay).
-fn drop_attachments(message: Vec<u8>) -> Vec<u8> {
+pub(crate) fn drop_attachments(message: Vec<u8>) -> Vec<u8> {
     let Some(ct) = crate::smime::entity::header_text(&message, "Content-Type") else {
         return message;
     };

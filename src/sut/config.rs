@@ -52,9 +52,9 @@ pub struct BackboneFile {
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct RetrievalFile {
-    /// `pop3` or `maildir`.
+    /// `pop3`, `imap` or `maildir`.
     pub kind: String,
-    /// `ADDR:PORT` for pop3.
+    /// `ADDR:PORT` for pop3 and imap.
     pub addr: Option<String>,
     /// Maildir root (one Maildir per address below it) for maildir.
     pub maildir: Option<PathBuf>,
@@ -65,6 +65,15 @@ pub struct RetrievalFile {
 pub struct EdgeFile {
     pub submission: Option<SubmissionFile>,
     pub retrieval: Option<RetrievalFile>,
+    /// The IMAP door for the edge-imap cases when retrieval is another kind.
+    pub imap: Option<ImapFile>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ImapFile {
+    /// `ADDR:PORT` of the SUT's IMAP server.
+    pub addr: String,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -233,6 +242,7 @@ pub struct Recipient {
 #[derive(Clone, Debug)]
 pub enum Retrieval {
     Pop3(SocketAddr),
+    Imap(SocketAddr),
     Maildir(PathBuf),
 }
 
@@ -271,6 +281,8 @@ pub struct SutModel {
     pub backbone: SocketAddr,
     pub submission: Option<SubmissionFile>,
     pub retrieval: Option<Retrieval>,
+    /// The SUT's IMAP door (the edge-imap cases): `[edge.imap]`, else an IMAP retrieval door.
+    pub imap: Option<SocketAddr>,
     pub anchors: Vec<String>,
     /// The audit file (JSON lines), when declared.
     pub audit: Option<PathBuf>,
@@ -360,6 +372,13 @@ impl SutFile {
                 },
             );
         }
+        // The edge-pop3 and edge-imap cases use a mailbox of their own when declared, else
+        // the primary one (examples/sut.toml says so).
+        for role in ["pop3", "imap"] {
+            if let Some(p) = recipients.get("primary").cloned() {
+                recipients.entry(role.to_string()).or_insert(p);
+            }
+        }
         let backbone = socket("backbone.smtp", &self.backbone.smtp)?;
         let retrieval = match &self.edge.retrieval {
             None => None,
@@ -369,6 +388,12 @@ impl SutFile {
                     r.addr
                         .as_deref()
                         .ok_or_else(|| field("edge.retrieval.addr", "required for pop3"))?,
+                )?),
+                "imap" => Retrieval::Imap(socket(
+                    "edge.retrieval.addr",
+                    r.addr
+                        .as_deref()
+                        .ok_or_else(|| field("edge.retrieval.addr", "required for imap"))?,
                 )?),
                 "maildir" => Retrieval::Maildir(
                     base.join(
@@ -380,10 +405,15 @@ impl SutFile {
                 other => {
                     return Err(field(
                         "edge.retrieval.kind",
-                        format!("{other:?}: pop3 or maildir"),
+                        format!("{other:?}: pop3, imap or maildir"),
                     ));
                 }
             }),
+        };
+        let imap = match (&self.edge.imap, &retrieval) {
+            (Some(i), _) => Some(socket("edge.imap.addr", &i.addr)?),
+            (None, Some(Retrieval::Imap(a))) => Some(*a),
+            (None, _) => None,
         };
         if let Some(s) = &self.edge.submission {
             socket("edge.submission.addr", &s.addr)?;
@@ -497,6 +527,7 @@ impl SutFile {
             backbone,
             submission: self.edge.submission.clone(),
             retrieval,
+            imap,
             anchors: self.anchors.clone(),
             audit,
             windows: Windows {
@@ -601,6 +632,39 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("edge_client.timeout"), "{e}");
+    }
+
+    #[test]
+    fn imap_door_from_retrieval_or_its_own_table() {
+        let m = SutFile::parse(EXAMPLE)
+            .unwrap()
+            .check(Path::new("/"), "x")
+            .unwrap();
+        assert_eq!(m.imap, Some("192.0.2.10:143".parse().unwrap()));
+        let only = EXAMPLE
+            .replace(
+                "kind = \"pop3\"\naddr = \"192.0.2.10:110\"",
+                "kind = \"imap\"\naddr = \"192.0.2.10:993\"",
+            )
+            .replace("[edge.imap]\naddr = \"192.0.2.10:143\"\n", "");
+        let m = SutFile::parse(&only)
+            .unwrap()
+            .check(Path::new("/"), "x")
+            .unwrap();
+        assert!(matches!(m.retrieval, Some(Retrieval::Imap(a)) if a.port() == 993));
+        assert_eq!(m.imap.map(|a| a.port()), Some(993));
+        assert_eq!(
+            m.recipient("imap").map(|r| r.address.as_str()),
+            Some("recipient@sut.example.test"),
+            "recipients.imap defaults to the primary mailbox"
+        );
+        let bad = EXAMPLE.replace("addr = \"192.0.2.10:143\"", "addr = \"nowhere\"");
+        let e = SutFile::parse(&bad)
+            .unwrap()
+            .check(Path::new("/"), "x")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("edge.imap.addr"), "{e}");
     }
 
     #[test]

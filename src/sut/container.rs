@@ -69,6 +69,14 @@ pub enum ContainerError {
 /// that the file names (its address part is the container's, and is replaced by the mapped
 /// one).
 pub fn ports_of(model: &SutModel) -> Result<Ports, ContainerError> {
+    // The image's doors are published port by port; IMAP is not among them yet.
+    if model.imap.is_some() {
+        return Err(ContainerError::Model(
+            "--sut-image does not publish an IMAP door yet: leave [edge.imap] out and use \
+             [edge.retrieval] kind = \"pop3\" or \"maildir\""
+                .into(),
+        ));
+    }
     let submission = match &model.submission {
         Some(s) => Some(
             s.addr
@@ -219,6 +227,7 @@ pub async fn start_sut(
                 pop3: sut.mapped.pop3.unwrap_or(sut.mapped.backbone),
                 audit: Some(host_data.join("audit.jsonl")),
                 published_dns: None,
+                imap: None,
             };
             super::embedded::model(
                 doors,
@@ -309,6 +318,8 @@ mod tests {
             "backbone",
             "submission",
             "pop3",
+            // The image publishes no IMAP door (ports_of refuses one).
+            "imap",
             "server",
             "static",
             "smtp_port",

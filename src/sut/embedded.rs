@@ -61,6 +61,7 @@ tls = "pki:tls_sut"
 backbone = "127.0.0.1:0"
 submission = "127.0.0.1:0"
 pop3 = "127.0.0.1:0"
+imap = "127.0.0.1:0"
 
 [resolver]
 server = "{dns}"
@@ -118,6 +119,10 @@ password = "{PASSWORD}"
 [[address]]
 address = "undeliverable@{DOMAIN}"
 refuse_mail = true
+
+[[address]]
+address = "imaptest@{DOMAIN}"
+password = "{PASSWORD}"
 
 [[address]]
 address = "inter@{DOMAIN}"
@@ -183,6 +188,7 @@ pub async fn start(
         pop3,
         audit: Some(audit),
         published_dns: handle.published.as_ref().and_then(|p| p.dns),
+        imap: handle.imap,
     };
     let mut model = model(doors, peer, dns, label);
     // The embedded SUT's edge client is the reference one, this very binary.
@@ -208,6 +214,8 @@ pub struct Doors {
     pub audit: Option<PathBuf>,
     /// The SUT's own DNS server publishing its certificates (hosting cases), if reachable.
     pub published_dns: Option<SocketAddr>,
+    /// The IMAP door, when the SUT opens one (it then claims `imap`).
+    pub imap: Option<SocketAddr>,
 }
 
 /// The model of a SUT configured as [`config_text`] configures it: recipients, claims,
@@ -241,6 +249,7 @@ pub fn model(doors: Doors, peer: SocketAddr, dns: SocketAddr, label: String) -> 
             "trust-bundle",
         ]
         .into_iter()
+        .chain(doors.imap.map(|_| "imap"))
         .map(String::from)
         .collect(),
         recipients: [
@@ -270,6 +279,8 @@ pub fn model(doors: Doors, peer: SocketAddr, dns: SocketAddr, label: String) -> 
                 "multi_cert".to_string(),
                 recipient("multi", "pki:sut_multi_2"),
             ),
+            // A mailbox of its own for the edge-imap cases (they expunge what they deliver).
+            ("imap".to_string(), recipient("imaptest", "pki:sut_domain")),
         ]
         .into_iter()
         .collect(),
@@ -281,6 +292,7 @@ pub fn model(doors: Doors, peer: SocketAddr, dns: SocketAddr, label: String) -> 
             password: Some(PASSWORD.to_string()),
         }),
         retrieval: Some(Retrieval::Pop3(doors.pop3)),
+        imap: doors.imap,
         anchors: vec!["pki:direct.test_ca_root".into()],
         audit: doors.audit,
         windows: windows(),

@@ -9,6 +9,7 @@ pub mod content;
 pub mod edge_server;
 pub mod edge_trigger;
 pub mod embedded;
+pub mod imap;
 pub mod peer;
 pub mod pop3;
 pub mod smtp;
