@@ -130,6 +130,7 @@ fn aimed(f: Fault) -> Result<&'static str, &'static str> {
         Fault::ImapUnstableUids => "@IMAP12",
         Fault::ImapAcceptBadPassword => "@IMAP17",
         Fault::ImapInboxCaseSensitive => "@IMAP-A3",
+        Fault::EarlyTimeoutNotice => "@MT4 or @MT26 or @MT27",
     })
 }
 

@@ -119,6 +119,7 @@ pub enum Fault {
     ImapUnstableUids,
     ImapAcceptBadPassword,
     ImapInboxCaseSensitive,
+    EarlyTimeoutNotice,
 }
 
 impl Fault {
@@ -674,6 +675,11 @@ impl Fault {
             Fault::ImapInboxCaseSensitive,
             "imap-inbox-case-sensitive",
             "IMAP knows the mailbox INBOX only when it is spelt in capitals (EDGE-15)",
+        ),
+        (
+            Fault::EarlyTimeoutNotice,
+            "early-timeout-notice",
+            "sends its timeout DSN at half the processed and dispatched deadlines it declares, before the deadline (MDN-19)",
         ),
     ];
 

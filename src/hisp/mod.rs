@@ -387,10 +387,18 @@ impl Hisp {
             .transpose()?;
         let router = outbound::Router::new(&settings);
         let paths = paths::Paths::new(&settings).map_err(HispError::Resolver)?;
+        // The fault `early-timeout-notice` keeps half of each declared deadline.
+        let early = if settings.faults.on(Fault::EarlyTimeoutNotice) {
+            2
+        } else {
+            1
+        };
         let tracker = Tracker::new(TrackerConfig {
-            processed_timeout: time::Duration::seconds(settings.timeouts.processed_mdn_secs as i64),
+            processed_timeout: time::Duration::seconds(
+                (settings.timeouts.processed_mdn_secs / early) as i64,
+            ),
             dispatched_timeout: time::Duration::seconds(
-                settings.timeouts.dispatched_mdn_secs as i64,
+                (settings.timeouts.dispatched_mdn_secs / early) as i64,
             ),
             ..TrackerConfig::default()
         });
