@@ -24,6 +24,9 @@ pub const EXAMPLE_PORTS: Ports = Ports {
     backbone: 25,
     submission: Some(587),
     pop3: Some(110),
+    imap: Some(143),
+    dns: Some(53),
+    ldap: Some(389),
 };
 
 /// Where the SUT's data folder is mounted in the example image.
@@ -35,6 +38,12 @@ pub struct Ports {
     pub backbone: u16,
     pub submission: Option<u16>,
     pub pop3: Option<u16>,
+    pub imap: Option<u16>,
+    /// The SUT's authoritative DNS server (hosting cases): published on one host port for
+    /// both UDP and TCP, because the hosting checks ask one address both ways (truncation).
+    pub dns: Option<u16>,
+    /// The SUT's LDAP server (hosting cases).
+    pub ldap: Option<u16>,
 }
 
 /// Why the SUT container could not be started.
@@ -69,14 +78,6 @@ pub enum ContainerError {
 /// that the file names (its address part is the container's, and is replaced by the mapped
 /// one).
 pub fn ports_of(model: &SutModel) -> Result<Ports, ContainerError> {
-    // The image's doors are published port by port; IMAP is not among them yet.
-    if model.imap.is_some() {
-        return Err(ContainerError::Model(
-            "--sut-image does not publish an IMAP door yet: leave [edge.imap] out and use \
-             [edge.retrieval] kind = \"pop3\" or \"maildir\""
-                .into(),
-        ));
-    }
     let submission = match &model.submission {
         Some(s) => Some(
             s.addr
@@ -94,6 +95,13 @@ pub fn ports_of(model: &SutModel) -> Result<Ports, ContainerError> {
         backbone: model.backbone.port(),
         submission,
         pop3,
+        imap: model.imap.map(|a| a.port()),
+        dns: model.hosting.as_ref().map(|h| h.dns.port()),
+        ldap: model
+            .hosting
+            .as_ref()
+            .and_then(|h| h.ldap)
+            .map(|a| a.port()),
     })
 }
 
@@ -103,6 +111,9 @@ pub struct Mapped {
     pub backbone: SocketAddr,
     pub submission: Option<SocketAddr>,
     pub pop3: Option<SocketAddr>,
+    pub imap: Option<SocketAddr>,
+    pub dns: Option<SocketAddr>,
+    pub ldap: Option<SocketAddr>,
 }
 
 /// The container folder that the host data folder is mounted on: the audit file's folder
@@ -134,6 +145,18 @@ pub fn remap(
     }
     if let (Some(super::Retrieval::Pop3(p)), Some(a)) = (model.retrieval.as_mut(), mapped.pop3) {
         *p = a;
+    }
+    if let (Some(super::Retrieval::Imap(p)), Some(a)) = (model.retrieval.as_mut(), mapped.imap) {
+        *p = a;
+    }
+    if mapped.imap.is_some() {
+        model.imap = mapped.imap;
+    }
+    if let (Some(h), Some(dns)) = (model.hosting.as_mut(), mapped.dns) {
+        h.dns = dns;
+        if mapped.ldap.is_some() {
+            h.ldap = mapped.ldap;
+        }
     }
     if let Some(name) = model.audit.as_ref().and_then(|a| a.file_name()) {
         model.audit = Some(host_data.join(name));
@@ -226,15 +249,21 @@ pub async fn start_sut(
                 submission: sut.mapped.submission,
                 pop3: sut.mapped.pop3.unwrap_or(sut.mapped.backbone),
                 audit: Some(host_data.join("audit.jsonl")),
-                published_dns: None,
-                imap: None,
+                published_dns: sut.mapped.dns,
+                imap: sut.mapped.imap,
             };
-            super::embedded::model(
+            let mut m = super::embedded::model(
                 doors,
                 backbone,
                 dns,
                 format!("the SUT image {image}{with_fault}"),
-            )
+            );
+            // The SRV record names LDAP's port inside the container; the harness uses the
+            // mapped one (the record is still asked and recorded).
+            if let Some(h) = m.hosting.as_mut() {
+                h.ldap = sut.mapped.ldap;
+            }
+            m
         }
     };
     Ok((model, sut))
@@ -399,13 +428,19 @@ path = "{audit}"
             Ports {
                 backbone: 2525,
                 submission: Some(1587),
-                pop3: Some(1110)
+                pop3: Some(1110),
+                imap: None,
+                dns: None,
+                ldap: None,
             }
         );
         let mapped = Mapped {
             backbone: "127.0.0.1:40001".parse().unwrap(),
             submission: Some("127.0.0.1:40002".parse().unwrap()),
             pop3: Some("127.0.0.1:40003".parse().unwrap()),
+            imap: None,
+            dns: None,
+            ldap: None,
         };
         let mount = mount_point(&m).unwrap();
         assert_eq!(mount, "/var/log/sut");

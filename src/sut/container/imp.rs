@@ -231,6 +231,25 @@ fn split_image(image: &str) -> (String, String) {
     }
 }
 
+/// A host port free for both UDP and TCP at the moment of asking (released at once; Docker
+/// binds it a moment later).
+fn free_udp_tcp_port() -> Result<u16, ContainerError> {
+    for _ in 0..20 {
+        let tcp = std::net::TcpListener::bind(("0.0.0.0", 0))
+            .map_err(|e| ContainerError::Docker(format!("finding a free port: {e}")))?;
+        let port = tcp
+            .local_addr()
+            .map_err(|e| ContainerError::Docker(format!("finding a free port: {e}")))?
+            .port();
+        if std::net::UdpSocket::bind(("0.0.0.0", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err(ContainerError::Docker(
+        "no host port free for both UDP and TCP".into(),
+    ))
+}
+
 impl SutContainer {
     pub async fn start(network: Network, spec: Spec) -> Result<Self, ContainerError> {
         let d = engine()?;
@@ -248,12 +267,24 @@ impl SutContainer {
         let (name, tag) = split_image(&spec.image);
         let mut image = GenericImage::new(name, tag).with_wait_for(WaitFor::Nothing);
         let ports = spec.ports;
-        for p in [Some(ports.backbone), ports.submission, ports.pop3]
-            .into_iter()
-            .flatten()
+        for p in [
+            Some(ports.backbone),
+            ports.submission,
+            ports.pop3,
+            ports.imap,
+            ports.ldap,
+        ]
+        .into_iter()
+        .flatten()
         {
             image = image.with_exposed_port(p.tcp());
         }
+        // The hosting checks ask the SUT's DNS server at one address over UDP and TCP, so both
+        // go to the same host port, chosen free beforehand.
+        let dns_host = match ports.dns {
+            Some(_) => Some(free_udp_tcp_port()?),
+            None => None,
+        };
         let mut request = image
             .with_network(network.name.clone())
             .with_label("org.direct-conformance.run", std::process::id().to_string())
@@ -262,6 +293,11 @@ impl SutContainer {
                 spec.mount.1.clone(),
             ))
             .with_startup_timeout(Duration::from_secs(spec.ready_secs.max(10)));
+        if let (Some(p), Some(h)) = (ports.dns, dns_host) {
+            request = request
+                .with_mapped_port(h, p.tcp())
+                .with_mapped_port(h, p.udp());
+        }
         for (k, v) in &spec.env {
             request = request.with_env_var(k.clone(), v.clone());
         }
@@ -277,6 +313,9 @@ impl SutContainer {
                 backbone: SocketAddr::from(([127, 0, 0, 1], 0)),
                 submission: None,
                 pop3: None,
+                imap: None,
+                dns: None,
+                ldap: None,
             },
         };
         let map = |p: u16| sut.host_port(p);
@@ -289,16 +328,28 @@ impl SutContainer {
             Some(p) => Some(map(p).await?),
             None => None,
         };
+        let imap = match ports.imap {
+            Some(p) => Some(map(p).await?),
+            None => None,
+        };
+        let ldap = match ports.ldap {
+            Some(p) => Some(map(p).await?),
+            None => None,
+        };
         sut.mapped = Mapped {
             backbone,
             submission,
             pop3,
+            imap,
+            dns: dns_host.map(|h| SocketAddr::from(([127, 0, 0, 1], h))),
+            ldap,
         };
         let deadline = Instant::now() + Duration::from_secs(spec.ready_secs);
         let doors = [
             ("backbone", Some((ports.backbone, backbone)), "220"),
             ("submission door", ports.submission.zip(submission), "220"),
             ("POP3 door", ports.pop3.zip(pop3), "+OK"),
+            ("IMAP door", ports.imap.zip(imap), "* OK"),
         ];
         for (door, addr, greeting) in doors {
             let Some((port, addr)) = addr else { continue };
