@@ -49,6 +49,10 @@ pub const FEATURES: &[(&str, &str)] = &[
         "edge-pop3.feature",
         include_str!("../features/edge-pop3.feature"),
     ),
+    (
+        "edge-imap-client.feature",
+        include_str!("../features/edge-imap-client.feature"),
+    ),
 ];
 
 /// What `run` was asked to do.

@@ -131,6 +131,22 @@ impl LineConn {
         }
     }
 
+    /// Reads exactly `n` octets (an IMAP literal), taking first what is already buffered.
+    /// The caller bounds `n`.
+    pub async fn read_exact(&mut self, n: usize, timeout: Duration) -> Result<Vec<u8>, LineError> {
+        while self.buf.len() < n {
+            let mut chunk = [0u8; 8192];
+            let got = tokio::time::timeout(timeout, self.stream.read(&mut chunk))
+                .await
+                .map_err(|_| LineError::Timeout(timeout))??;
+            if got == 0 {
+                return Err(LineError::Closed);
+            }
+            self.buf.extend_from_slice(&chunk[..got]);
+        }
+        Ok(self.buf.drain(..n).collect())
+    }
+
     pub async fn write_all(&mut self, bytes: &[u8], timeout: Duration) -> Result<(), LineError> {
         tokio::time::timeout(timeout, async {
             self.stream.write_all(bytes).await?;

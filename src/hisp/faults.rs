@@ -86,6 +86,8 @@ pub enum Fault {
     StrictNoticeReading,
     EdgeMdnInClear,
     SuppressDisplayedMdn,
+    EdgeClientFoldsMailboxCase,
+    EdgeClientNoIdle,
 }
 
 impl Fault {
@@ -476,6 +478,16 @@ impl Fault {
             Fault::SuppressDisplayedMdn,
             "suppress-displayed-mdn",
             "keeps displayed MDNs (read receipts) for a tracked message from the edge user, as if they were delivery notices (MDN-18 applied too widely)",
+        ),
+        (
+            Fault::EdgeClientFoldsMailboxCase,
+            "edge-client-folds-mailbox-case",
+            "the reference edge client upper-cases every IMAP mailbox name, as if each were INBOX (EDGE-15)",
+        ),
+        (
+            Fault::EdgeClientNoIdle,
+            "edge-client-no-idle",
+            "the reference edge client never enters IMAP IDLE, so mail arriving later is not picked up (EDGE-13)",
         ),
     ];
 

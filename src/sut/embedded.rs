@@ -206,10 +206,18 @@ pub fn model(doors: Doors, peer: SocketAddr, dns: SocketAddr, label: String) -> 
     SutModel {
         domain: DOMAIN.into(),
         profile: "ds-1.3".into(),
-        claims: ["pop3", "audit", "audit-digest", "aes-gcm", "ecdsa", "ipkix"]
-            .into_iter()
-            .map(String::from)
-            .collect(),
+        claims: [
+            "pop3",
+            "audit",
+            "audit-digest",
+            "aes-gcm",
+            "ecdsa",
+            "ipkix",
+            "imap",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect(),
         recipients: [
             (
                 "primary".to_string(),
