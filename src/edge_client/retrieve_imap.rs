@@ -90,16 +90,13 @@ pub(super) fn listed(r: &Reply) -> Vec<String> {
 
 /// `* n EXISTS` in the untagged lines: the last count announced.
 pub(super) fn exists(lines: &[Line]) -> Option<usize> {
-    lines
-        .iter()
-        .filter_map(|l| {
-            let rest = l.text.strip_prefix("* ")?;
-            let (n, word) = rest.split_once(' ')?;
-            word.eq_ignore_ascii_case("EXISTS")
-                .then(|| n.parse().ok())
-                .flatten()
-        })
-        .last()
+    lines.iter().rev().find_map(|l| {
+        let rest = l.text.strip_prefix("* ")?;
+        let (n, word) = rest.split_once(' ')?;
+        word.eq_ignore_ascii_case("EXISTS")
+            .then(|| n.parse().ok())
+            .flatten()
+    })
 }
 
 /// One message of a FETCH answer: UID, RFC822.SIZE, and the BODY[] octets when sent.
@@ -401,5 +398,99 @@ mod tests {
         );
         assert_eq!(exists(&r.untagged), Some(3));
         assert_eq!(exists(&[]), None);
+    }
+
+    mod live {
+        use std::net::IpAddr;
+
+        use crate::edge_client::{Action, Job};
+        use crate::hisp::{Fault, Faults};
+        use crate::sut::edge_server::imap::{Folder, ImapEdgeServer, Script};
+        use crate::sut::edge_server::smtp::Account;
+        use crate::sut::edge_server::{EDGE_HOST, ServerCert, acceptor};
+
+        fn folder(name: &str, n: usize) -> Folder {
+            Folder {
+                name: name.into(),
+                messages: (1..=n)
+                    .map(|i| format!("Message-ID: <{i}@{name}>\r\n\r\nbody {i}\r\n").into_bytes())
+                    .collect(),
+            }
+        }
+
+        async fn job(
+            cert: ServerCert,
+            faults: Faults,
+            script: Script,
+        ) -> (
+            Result<usize, String>,
+            Vec<crate::sut::edge_server::imap::ImapSession>,
+        ) {
+            crate::trust::fetch::install_crypto_provider();
+            let pki = crate::pki::ReferencePki::load_default().unwrap();
+            let account = Account {
+                user: "u@edge.direct.test".into(),
+                password: "pw".into(),
+            };
+            let server = ImapEdgeServer::start(
+                IpAddr::from([127, 0, 0, 1]),
+                acceptor(&pki, cert).unwrap(),
+                account.clone(),
+                vec![
+                    folder("INBOX", 2),
+                    folder("FOLDER", 1),
+                    folder("folder2", 1),
+                ],
+                script,
+            )
+            .await
+            .unwrap();
+            let job = Job {
+                server: server.addr,
+                tls_name: EDGE_HOST.into(),
+                anchor: pki.dir.join("HARNESS-TRUST-ANCHOR.pem"),
+                user: account.user,
+                password: account.password,
+                action: Action::RetrieveImap {
+                    out: None,
+                    folders: Vec::new(),
+                    idle: std::time::Duration::ZERO,
+                },
+                faults,
+            };
+            let r = crate::edge_client::run(&job)
+                .await
+                .map(|o| o.retrieved.len())
+                .map_err(|e| e.to_string());
+            (r, server.settle(1, std::time::Duration::from_secs(5)).await)
+        }
+
+        #[tokio::test]
+        async fn reads_every_folder_after_tls_and_survives_bad() {
+            let script = Script {
+                bad: ["LSUB".to_string()].into(),
+                fail_first_fetch_of: Some(1),
+                ..Script::default()
+            };
+            let (r, s) = job(ServerCert::Good, Faults::default(), script).await;
+            assert_eq!(r, Ok(3));
+            assert!(s[0].tls && !s[0].credentials_in_clear && s[0].logout);
+            assert_eq!(s[0].mechanism.as_deref(), Some("PLAIN"));
+            assert_eq!(s[0].selected, vec!["INBOX", "FOLDER", "folder2"]);
+            assert_eq!(s[0].fetched.len(), 3);
+        }
+
+        #[tokio::test]
+        async fn refuses_a_self_signed_server_unless_faulty() {
+            let (r, s) = job(ServerCert::SelfSigned, Faults::default(), Script::default()).await;
+            assert!(r.is_err());
+            assert!(!s[0].authenticated && !s[0].credentials_in_clear);
+            let faulty: Faults = [Fault::EdgeClientAcceptsBadCertificate]
+                .into_iter()
+                .collect();
+            let (r, s) = job(ServerCert::SelfSigned, faulty, Script::default()).await;
+            assert_eq!(r, Ok(4));
+            assert!(s[0].authenticated);
+        }
     }
 }

@@ -490,7 +490,8 @@ fn first_word(bytes: &[u8]) -> String {
         .next()
         .unwrap_or("*")
         .to_string();
-    if w.chars().all(|c| c.is_ascii_graphic()) && w.len() < 64 {
+    let atom = |c: char| c.is_ascii_graphic() && !"\"(){}%*\\[]".contains(c);
+    if !w.is_empty() && w.chars().all(atom) && w.len() < 64 {
         w
     } else {
         "*".into()
@@ -823,5 +824,78 @@ mod tests {
     fn tags_of_bad_lines() {
         assert_eq!(first_word(b"a1 FOO"), "a1");
         assert_eq!(first_word(b""), "*");
+        assert_eq!(first_word(b"\"unterminated"), "*");
+    }
+
+    /// A client that reads whole lines, for the tests.
+    struct Raw(tokio::io::BufReader<tokio::net::TcpStream>);
+
+    impl Raw {
+        async fn say(&mut self, bytes: &[u8]) {
+            use tokio::io::AsyncWriteExt;
+            self.0.get_mut().write_all(bytes).await.unwrap();
+        }
+        async fn hear(&mut self) -> String {
+            use tokio::io::AsyncBufReadExt;
+            let mut l = String::new();
+            tokio::time::timeout(Duration::from_secs(5), self.0.read_line(&mut l))
+                .await
+                .unwrap()
+                .unwrap();
+            l.trim_end().to_string()
+        }
+    }
+
+    #[tokio::test]
+    async fn bad_input_gets_bad_and_credentials_in_clear_are_refused() {
+        crate::trust::fetch::install_crypto_provider();
+        let pki = crate::pki::ReferencePki::load_default().unwrap();
+        let tls = super::super::acceptor(&pki, super::super::ServerCert::Good).unwrap();
+        let account = Account {
+            user: "u@edge.direct.test".into(),
+            password: "pw".into(),
+        };
+        let inbox = Folder {
+            name: "INBOX".into(),
+            messages: vec![b"Subject: a\r\n\r\nbody\r\n".to_vec()],
+        };
+        let server = ImapEdgeServer::start(
+            IpAddr::from([127, 0, 0, 1]),
+            tls,
+            account,
+            vec![inbox],
+            Script::default(),
+        )
+        .await
+        .unwrap();
+        let tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        let mut c = Raw(tokio::io::BufReader::new(tcp));
+        assert!(c.hear().await.starts_with("* OK"));
+        c.say(b"a1 CAPABILITY\r\n").await;
+        assert!(c.hear().await.contains("LOGINDISABLED"));
+        assert!(c.hear().await.starts_with("a1 OK"));
+        for (line, want) in [
+            (&b"a2 CAPABILITYBAD\r\n"[..], "a2 BAD"),
+            (b"a3 SELECT INBOX\r\n", "a3 BAD"),
+            (b"\"open\r\n", "* BAD"),
+            (b"a4 FETCH 1 (FLAGS\r\n", "a4 BAD"),
+            (b"a5 LOGIN {99999999}\r\n", "* BAD"),
+            (b"\x00\xff\r\n", "* BAD"),
+            (b"a6 LOGIN \"u@edge.direct.test\" \"pw\"\r\n", "a6 NO"),
+            (b"a7 AUTHENTICATE PLAIN\r\n", "a7 NO"),
+        ] {
+            c.say(line).await;
+            let got = c.hear().await;
+            assert!(got.starts_with(want), "{line:?}: {got}");
+        }
+        c.say(&[b'x'; 10_000]).await;
+        c.say(b"\r\n").await;
+        assert!(c.hear().await.starts_with("* BAD"));
+        c.say(b"a8 LOGOUT\r\n").await;
+        assert!(c.hear().await.starts_with("* BYE"));
+        assert!(c.hear().await.starts_with("a8 OK"));
+        let s = server.settle(1, Duration::from_secs(5)).await;
+        assert!(s[0].credentials_in_clear && !s[0].authenticated && s[0].logout);
+        assert!(!s[0].transcript.contains("\"pw\""), "{}", s[0].transcript);
     }
 }

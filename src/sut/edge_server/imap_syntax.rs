@@ -136,7 +136,9 @@ impl Parser<'_> {
                 b'\r' | b'\n' | b'"' | b'{' if depth == 0 => {
                     return Err(SyntaxError("bad character in atom"));
                 }
-                _ if c < 0x20 || c > 0x7e => return Err(SyntaxError("bad character in atom")),
+                _ if !(0x20..=0x7e).contains(&c) => {
+                    return Err(SyntaxError("bad character in atom"));
+                }
                 _ => {}
             }
             self.i += 1;
