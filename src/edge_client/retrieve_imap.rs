@@ -402,6 +402,9 @@ mod tests {
 
     mod live {
         use std::net::IpAddr;
+        use std::time::Duration;
+
+        const ZERO: Duration = Duration::ZERO;
 
         use crate::edge_client::{Action, Job};
         use crate::hisp::{Fault, Faults};
@@ -422,6 +425,7 @@ mod tests {
             cert: ServerCert,
             faults: Faults,
             script: Script,
+            idle: std::time::Duration,
         ) -> (
             Result<usize, String>,
             Vec<crate::sut::edge_server::imap::ImapSession>,
@@ -454,14 +458,21 @@ mod tests {
                 action: Action::RetrieveImap {
                     out: None,
                     folders: Vec::new(),
-                    idle: std::time::Duration::ZERO,
+                    idle,
                 },
                 faults,
             };
+            let handle = server.handle();
+            let arrival = tokio::spawn(async move {
+                if handle.wait_idle(idle).await {
+                    handle.deliver("inbox", b"Subject: new\r\n\r\nlate\r\n".to_vec());
+                }
+            });
             let r = crate::edge_client::run(&job)
                 .await
                 .map(|o| o.retrieved.len())
                 .map_err(|e| e.to_string());
+            arrival.abort();
             (r, server.settle(1, std::time::Duration::from_secs(5)).await)
         }
 
@@ -472,7 +483,7 @@ mod tests {
                 fail_first_fetch_of: Some(1),
                 ..Script::default()
             };
-            let (r, s) = job(ServerCert::Good, Faults::default(), script).await;
+            let (r, s) = job(ServerCert::Good, Faults::default(), script, ZERO).await;
             assert_eq!(r, Ok(3));
             assert!(s[0].tls && !s[0].credentials_in_clear && s[0].logout);
             assert_eq!(s[0].mechanism.as_deref(), Some("PLAIN"));
@@ -482,15 +493,44 @@ mod tests {
 
         #[tokio::test]
         async fn refuses_a_self_signed_server_unless_faulty() {
-            let (r, s) = job(ServerCert::SelfSigned, Faults::default(), Script::default()).await;
+            let (r, s) = job(
+                ServerCert::SelfSigned,
+                Faults::default(),
+                Script::default(),
+                ZERO,
+            )
+            .await;
             assert!(r.is_err());
             assert!(!s[0].authenticated && !s[0].credentials_in_clear);
             let faulty: Faults = [Fault::EdgeClientAcceptsBadCertificate]
                 .into_iter()
                 .collect();
-            let (r, s) = job(ServerCert::SelfSigned, faulty, Script::default()).await;
+            let (r, s) = job(ServerCert::SelfSigned, faulty, Script::default(), ZERO).await;
             assert_eq!(r, Ok(4));
             assert!(s[0].authenticated);
+        }
+
+        #[tokio::test]
+        async fn fetches_what_idle_announces_unless_faulty() {
+            let (r, s) = job(
+                ServerCert::Good,
+                Faults::default(),
+                Script::default(),
+                Duration::from_secs(5),
+            )
+            .await;
+            assert_eq!(r, Ok(5));
+            assert!(s[0].idled && s[0].fetched.contains(&("INBOX".to_string(), 3)));
+            let faulty: Faults = [Fault::EdgeClientNoIdle].into_iter().collect();
+            let (r, s) = job(
+                ServerCert::Good,
+                faulty,
+                Script::default(),
+                Duration::from_secs(1),
+            )
+            .await;
+            assert_eq!(r, Ok(4));
+            assert!(!s[0].idled);
         }
     }
 }
