@@ -1,6 +1,7 @@
 //! The harness IMAP edge server (EDGE-SRV, IMAP19-27) read by an independent client, `curl`
 //! (a missing curl fails the test): STARTTLS with the harness certificate, AUTHENTICATE PLAIN,
-//! LIST, SELECT of mixed-case folders, UID FETCH of the exact octets, UID SEARCH.
+//! LIST, SELECT and EXAMINE of mixed-case folders, UID FETCH of the exact octets, UID SEARCH,
+//! UID STORE, NOOP.
 
 use std::net::IpAddr;
 use std::process::Command;
@@ -74,6 +75,13 @@ async fn curl_reads_the_harness_imap_server_over_starttls() {
             run(&[&format!("{base}/INBOX;UID=1")]),
             run(&[&format!("{base}/folder2;UID=1")]),
             run(&["-X", "UID SEARCH ALL", &format!("{base}/inbox")]),
+            run(&[
+                "-X",
+                "UID STORE 2 +FLAGS (\\Flagged)",
+                &format!("{base}/INBOX"),
+            ]),
+            run(&["-X", "NOOP", &format!("{base}/INBOX")]),
+            run(&["-X", "EXAMINE folder2", &format!("{base}/")]),
         ]
     })
     .await
@@ -95,8 +103,19 @@ async fn curl_reads_the_harness_imap_server_over_starttls() {
     let search = String::from_utf8_lossy(&outs[3].stdout);
     assert!(search.contains("* SEARCH 1 2"), "{search}");
 
-    let sessions = server.settle(4, Duration::from_secs(10)).await;
-    assert_eq!(sessions.len(), 4);
+    let store = String::from_utf8_lossy(&outs[4].stdout);
+    assert!(
+        store.contains("* 2 FETCH (UID 2 FLAGS (\\Flagged))"),
+        "{store}"
+    );
+    let examine = String::from_utf8_lossy(&outs[6].stdout);
+    assert!(
+        examine.contains("* 1 EXISTS") && examine.contains("UIDVALIDITY"),
+        "{examine}"
+    );
+
+    let sessions = server.settle(7, Duration::from_secs(10)).await;
+    assert_eq!(sessions.len(), 7);
     for s in &sessions {
         assert!(
             s.tls && s.authenticated && !s.credentials_in_clear,
