@@ -75,10 +75,24 @@ Feature: Trust and encryption: the SUT receives from another HISP
     When the harness delivers it to the SUT's backbone
     Then the SUT refuses the message
 
+  @RX-09 @negative @req-ENC-02
+  Scenario: RX-09 RC2-128 content encryption is refused
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the content is encrypted with RC2-128
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
   @RX-10 @negative @ds-1.3 @req-SIG-03 @req-SIG-04
   Scenario: RX-10 a SHA-1 signature is refused under ds-1.3
     Given a Direct message from the harness to the SUT's primary recipient
     And the signature uses SHA-1
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
+  @RX-11 @negative @req-SIG-03 @req-SIG-04
+  Scenario: RX-11 an MD5 signature is refused
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the signature uses MD5
     When the harness delivers it to the SUT's backbone
     Then the SUT refuses the message
 
@@ -295,6 +309,21 @@ Feature: Trust and encryption: the SUT receives from another HISP
     When the harness delivers it to the SUT's backbone
     Then the SUT refuses the message
 
+  # The signer certificates are hand-encoded (reference-certs/<signer>/malformed.der, made by
+  # `direct-conformance certs` from the well-formed twin and signed again by the root): no
+  # certificate builder or certificate type can hold a Validity that lacks one of its times.
+  @RX-29 @negative @req-CERT-07
+  Scenario Outline: RX-29 a signer certificate without <missing> is refused
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the hand-encoded "<signer>" certificate, whose Validity has no <missing>
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
+    Examples:
+      | signer               | missing   |
+      | sender_no_not_before | notBefore |
+      | sender_no_not_after  | notAfter  |
+
   @RX-30 @negative @req-CERT-05
   Scenario: RX-30 a signer without digitalSignature is refused
     Given a Direct message from the harness to the SUT's primary recipient
@@ -318,6 +347,14 @@ Feature: Trust and encryption: the SUT receives from another HISP
     Then the SUT's primary recipient receives the message with its attachment intact
     And a processed MDN for the message reaches the harness
 
+  @RX-37 @req-TRUST-03
+  Scenario: RX-37 an intermediate installed as the recipient's only anchor ends the path
+    Given a Direct message from the harness to the SUT's intermediate_anchor recipient
+    And the message is signed with the "sender_inter1" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's intermediate_anchor recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
   @RX-39 @req-MSG-11
   Scenario: RX-39 a wrapper with parameters is accepted
     Given a Direct message from the harness to the SUT's primary recipient
@@ -325,6 +362,36 @@ Feature: Trust and encryption: the SUT receives from another HISP
     When the harness delivers it to the SUT's backbone
     Then the SUT's primary recipient receives the message with its attachment intact
     And a processed MDN for the message reaches the harness
+
+  @RX-40 @should @req-MSG-03
+  Scenario: RX-40 the legacy x-pkcs7 media types are accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message uses the legacy media types application/x-pkcs7-mime and application/x-pkcs7-signature
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-41 @req-MSG-02
+  Scenario Outline: RX-41 an envelope header written <variant> is accepted
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the envelope's header reads <content_type> with Content-Disposition <disposition>
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+    Examples:
+      | variant                        | content_type                                                                         | disposition                             |
+      | without optional parameters    | Content-Type: application/pkcs7-mime                                                 | (absent)                                |
+      | with its parameters reordered  | Content-Type: application/pkcs7-mime; name="smime.p7m"; smime-type=enveloped-data    | attachment; filename="smime.p7m"        |
+      | with odd quoting               | Content-Type: application/pkcs7-mime; smime-type="enveloped-data"; name=smime.p7m    | attachment; filename=smime.p7m          |
+      | with no space after the colon  | Content-Type:application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"     | attachment; filename="smime.p7m"        |
+
+  @RX-42 @negative @should @req-MSG-05
+  Scenario: RX-42 an opaque signature inside the envelope is refused
+    Given a Direct message from the harness to the SUT's primary recipient
+    And the message carries an opaque signature (signed-data with the content inside) in its envelope
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
 
   @RX-47 @req-MSG-16
   Scenario: RX-47 a recipient added to the SMTP envelope only does not get the message
@@ -340,6 +407,13 @@ Feature: Trust and encryption: the SUT receives from another HISP
     And the message carries an extra attachment of 1100 kB
     When the harness delivers it to the SUT's backbone
     Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  @RX-50 @req-ENC-09
+  Scenario: RX-50 a recipient with two certificates accepts a message encrypted to the second
+    Given a Direct message from the harness to the SUT's multi_cert recipient
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's multi_cert recipient receives the message with its attachment intact
     And a processed MDN for the message reaches the harness
 
   @RX-51 @req-ENC-07
@@ -394,3 +468,34 @@ Feature: Trust and encryption: the SUT receives from another HISP
     When the harness delivers it to the SUT's backbone
     Then the SUT answered the SMTP transaction within the lookup allowance
     And the SUT refuses the message
+
+  @RX-52 @needs-trust-bundle @req-TRUST-12 @req-SEC-06
+  Scenario: RX-52 an anchor delivered by a signed trust bundle is trusted
+    Given the harness serves the signed trust bundle holding "direct.test_ca_bundle"
+    And the SUT has fetched the trust bundle over HTTPS since it last changed
+    And a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_bundle" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT's primary recipient receives the message with its attachment intact
+    And a processed MDN for the message reaches the harness
+
+  # RX-53 and RX-54 change the one bundle the SUT subscribes to (the catalogue's single URL, so
+  # that a vendor configures one subscription): @serial runs each of them alone, and the harness
+  # serves the standard bundle again when the scenario ends, whatever its outcome.
+  @RX-53 @needs-trust-bundle @negative @serial @req-TRUST-13
+  Scenario: RX-53 an anchor withdrawn from the trust bundle is no longer trusted
+    Given the harness reissues the signed trust bundle without "direct.test_ca_bundle"
+    And the SUT has fetched the trust bundle over HTTPS since it last changed
+    And a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_bundle" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message
+
+  @RX-54 @needs-trust-bundle @serial @req-TRUST-12
+  Scenario: RX-54 a tampered trust bundle is ignored and the old anchors stay
+    Given the harness serves a tampered trust bundle, re-signed with the foreign key "bundle_signer_foreign" and adding "direct.test_ca_untrusted"
+    And the SUT has fetched the trust bundle over HTTPS since it last changed
+    And a Direct message from the harness to the SUT's primary recipient
+    And the message is signed with the "sender_untrusted" certificate
+    When the harness delivers it to the SUT's backbone
+    Then the SUT refuses the message

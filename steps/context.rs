@@ -35,6 +35,8 @@ pub struct RunContext {
     /// The mock world's PKI HTTP server: `host:port` of its URLs → where it listens (CRLs
     /// named by the SUT's hosted certificates). Set by the runner.
     pub harness_http: OnceLock<(String, std::net::SocketAddr)>,
+    /// The mock world's PKI site, whose signed trust bundle the RX-52..54 steps switch.
+    pub harness_site: OnceLock<Arc<direct_conformance::env::http::PkiSite>>,
 }
 
 impl std::fmt::Debug for RunContext {
@@ -73,6 +75,7 @@ impl RunContext {
             counter: AtomicUsize::new(0),
             nonce,
             harness_http: OnceLock::new(),
+            harness_site: OnceLock::new(),
         }
     }
 

@@ -6,11 +6,10 @@ use cucumber::{given, then};
 use direct_conformance::hisp::HispEvent;
 use direct_conformance::mdn::{
     DsnAction, DsnRecipientSpec, DsnSpec, Notification, OriginalMessage, STATUS_BAD_MAILBOX,
-    build_dsn, parse_notification,
+    build_dsn,
 };
 use direct_conformance::validate::{Severity, Status};
 
-use super::notices::same_id;
 use super::send::excerpt;
 use super::world::DirectWorld;
 
@@ -21,24 +20,14 @@ async fn failure_at_harness(w: &mut DirectWorld) -> Result<(), String> {
     let ctx = w.ctx()?;
     let id = w.sent()?.message_id.clone();
     let failure = |e: &HispEvent| -> Option<(Vec<u8>, Notification)> {
-        let HispEvent::Delivered {
-            notification: true,
-            path,
-            ..
-        } = e
-        else {
-            return None;
+        let (raw, n) = super::verdict::notice(e, &id)?;
+        let ok = match &n {
+            Notification::Mdn(m) => m.disposition.is_failure() && m.failure.is_some(),
+            Notification::Dsn(d) => d
+                .per_recipient
+                .iter()
+                .any(|b| b.action == DsnAction::Failed),
         };
-        let raw = std::fs::read(path).ok()?;
-        let n = parse_notification(&raw).ok()?;
-        let ok = n.original_message_id().is_some_and(|o| same_id(o, &id))
-            && match &n {
-                Notification::Mdn(m) => m.disposition.is_failure() && m.failure.is_some(),
-                Notification::Dsn(d) => d
-                    .per_recipient
-                    .iter()
-                    .any(|b| b.action == DsnAction::Failed),
-            };
         ok.then_some((raw, n))
     };
     let window = ctx.sut.windows.accept;
@@ -74,20 +63,7 @@ fn harness_notices(w: &DirectWorld) -> Result<Vec<Vec<u8>>, String> {
         .peer
         .events()
         .into_iter()
-        .filter_map(|e| match e {
-            HispEvent::Delivered {
-                notification: true,
-                path,
-                ..
-            } => std::fs::read(path).ok(),
-            _ => None,
-        })
-        .filter(|raw| {
-            parse_notification(raw)
-                .ok()
-                .and_then(|n| n.original_message_id().map(|o| same_id(o, &id)))
-                .unwrap_or(false)
-        })
+        .filter_map(|e| super::verdict::notice(&e, &id).map(|(raw, _)| raw))
         .collect())
 }
 

@@ -6,6 +6,7 @@
 //! - `collector`: the cucumber writer that builds the report; `runner`: the run itself.
 
 pub mod audit;
+pub mod bundle;
 pub mod collector;
 pub mod context;
 pub mod discovery;

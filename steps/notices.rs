@@ -18,26 +18,6 @@ use super::world::DirectWorld;
 
 const POLL: Duration = Duration::from_millis(200);
 
-/// Optional recipient roles of sut.toml: a scenario whose steps name one the SUT does not
-/// declare is skipped (MT41, MN5: `undeliverable`).
-const OPTIONAL_ROLES: &[&str] = &["undeliverable"];
-
-pub fn undeclared_role(
-    sut: &direct_conformance::sut::SutModel,
-    scenario: &cucumber::gherkin::Scenario,
-) -> Option<String> {
-    OPTIONAL_ROLES
-        .iter()
-        .find(|role| {
-            sut.recipient(role).is_none()
-                && scenario
-                    .steps
-                    .iter()
-                    .any(|st| st.value.contains(&format!("SUT's {role} recipient")))
-        })
-        .map(|role| format!("sut.toml declares no recipients.{role}"))
-}
-
 /// What a notice says about one recipient.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -517,7 +497,7 @@ async fn submit_to_late(w: &mut DirectWorld) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::super::send::undeclared_role;
     use cucumber::gherkin::{Feature, GherkinEnv};
 
     const FEATURE: &str = "Feature: f\n\n  Scenario: MT41\n    Given a Direct message from the harness to the SUT's undeliverable recipient\n\n  Scenario: RX-01\n    Given a Direct message from the harness to the SUT's primary recipient\n";
@@ -545,7 +525,7 @@ mod tests {
         let without = model(&["primary"]);
         assert_eq!(
             undeclared_role(&without, mt41).as_deref(),
-            Some("sut.toml declares no recipients.undeliverable")
+            Some("sut.toml declares no `recipients.undeliverable`")
         );
         assert_eq!(undeclared_role(&without, rx01), None);
         assert_eq!(

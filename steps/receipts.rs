@@ -9,7 +9,6 @@ use cucumber::{then, when};
 use direct_conformance::hisp::HispEvent;
 use direct_conformance::mdn::{
     ActionMode, Disposition, DispositionKind, MdnSpec, Notification, SendingMode, build_mdn,
-    parse_notification,
 };
 use direct_conformance::sut::stimulus::Stimulus;
 
@@ -190,16 +189,8 @@ async fn displayed_at_harness(w: &mut DirectWorld) -> Result<(), String> {
     let ctx = w.ctx()?;
     let id = w.sent()?.message_id.clone();
     let shown = |e: &HispEvent| -> Option<Vec<u8>> {
-        let HispEvent::Delivered {
-            notification: true,
-            path,
-            ..
-        } = e
-        else {
-            return None;
-        };
-        let raw = std::fs::read(path).ok()?;
-        match parse_notification(&raw).ok()? {
+        let (raw, n) = super::verdict::delivered_notice(e)?;
+        match n {
             Notification::Mdn(m)
                 if m.disposition.kind == DispositionKind::Displayed
                     && same_id(&m.original_message_id, &id) =>

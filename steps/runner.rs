@@ -291,6 +291,7 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
                     dns: env.dns,
                     backbone: tap.addr,
                     http: env.http,
+                    https: env.https,
                 },
             )
             .await
@@ -307,9 +308,10 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
         }
         (None, _, _) => {
             let faults: Vec<String> = opts.fault.iter().cloned().collect();
-            let (mut m, h) = embedded::start(&sut_dir, tap.addr, env.dns, env.http, &faults)
-                .await
-                .map_err(cannot)?;
+            let (mut m, h) =
+                embedded::start(&sut_dir, tap.addr, env.dns, env.http, env.https, &faults)
+                    .await
+                    .map_err(cannot)?;
             m.harness_backbone = tap.addr;
             let p = start_peer(&peer_dir, peer_addr, &tap, &m, &capture).await?;
             (m, Some(h), p)
@@ -324,6 +326,7 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
         format!("{}:{}", env.fixture.http_host, env.fixture.http_port),
         env.http,
     ));
+    let _ = ctx.harness_site.set(env.site.clone());
     RunContext::install(ctx.clone()).map_err(cannot)?;
 
     // Selection: --tags and --name drop scenarios; unclaimed features skip them (counted).
@@ -357,7 +360,7 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, CannotRun> {
             (t == "ds-1.3" || t == "ats-1.2") && t != claims.profile
         });
         let unnamed = super::hosting::unnamed_case(&claims, &all_tags)
-            .or_else(|| super::notices::undeclared_role(&claims, s));
+            .or_else(|| super::send::undeclared_role(&claims, s));
         if !unclaimed.is_empty() || profile_mismatch || unnamed.is_some() {
             let mut rep = collector::new_report(f, s);
             rep.verdict = Verdict::Skipped;

@@ -49,9 +49,10 @@ fn signed_with(w: &mut DirectWorld, name: String) -> Result<(), String> {
     Ok(())
 }
 
-#[given(regex = r"^the signature uses (SHA-1|SHA-256|SHA-384|SHA-512)$")]
+#[given(regex = r"^the signature uses (MD5|SHA-1|SHA-256|SHA-384|SHA-512)$")]
 fn digest(w: &mut DirectWorld, d: String) -> Result<(), String> {
     w.stimulus_mut()?.digest = match d.as_str() {
+        "MD5" => DigestAlgorithm::Md5,
         "SHA-1" => DigestAlgorithm::Sha1,
         "SHA-384" => DigestAlgorithm::Sha384,
         "SHA-512" => DigestAlgorithm::Sha512,
@@ -61,7 +62,7 @@ fn digest(w: &mut DirectWorld, d: String) -> Result<(), String> {
 }
 
 #[given(
-    regex = r"^the content is encrypted with (AES-128-CBC|AES-192-CBC|AES-256-CBC|AES-128-GCM|AES-256-GCM|3DES)$"
+    regex = r"^the content is encrypted with (AES-128-CBC|AES-192-CBC|AES-256-CBC|AES-128-GCM|AES-256-GCM|3DES|RC2-128)$"
 )]
 fn cipher(w: &mut DirectWorld, c: String) -> Result<(), String> {
     w.stimulus_mut()?.cipher = match c.as_str() {
@@ -70,6 +71,7 @@ fn cipher(w: &mut DirectWorld, c: String) -> Result<(), String> {
         "AES-128-GCM" => ContentCipher::Aes128Gcm,
         "AES-256-GCM" => ContentCipher::Aes256Gcm,
         "3DES" => ContentCipher::DesEde3Cbc,
+        "RC2-128" => ContentCipher::Rc2Cbc,
         _ => ContentCipher::Aes128Cbc,
     };
     Ok(())
@@ -114,15 +116,60 @@ fn no_request(w: &mut DirectWorld) -> Result<(), String> {
 }
 
 #[given(
-    regex = r"^the message (is altered after it was signed|is signed but not encrypted|is neither signed nor encrypted|is encrypted but not signed)$"
+    regex = r"^the message (is altered after it was signed|is signed but not encrypted|is neither signed nor encrypted|is encrypted but not signed|carries an opaque signature \(signed-data with the content inside\) in its envelope)$"
 )]
 fn form(w: &mut DirectWorld, how: String) -> Result<(), String> {
     w.stimulus_mut()?.form = match how.as_str() {
         "is altered after it was signed" => Form::Tampered,
         "is signed but not encrypted" => Form::SignedOnly,
         "is neither signed nor encrypted" => Form::Plain,
-        _ => Form::EncryptedOnly,
+        "is encrypted but not signed" => Form::EncryptedOnly,
+        _ => Form::OpaqueSigned,
     };
+    Ok(())
+}
+
+#[given(
+    "the message uses the legacy media types application/x-pkcs7-mime and application/x-pkcs7-signature"
+)]
+fn legacy_types(w: &mut DirectWorld) -> Result<(), String> {
+    w.stimulus_mut()?.legacy_types = true;
+    Ok(())
+}
+
+/// RX-41: the envelope's header fields as the example writes them; `(absent)` leaves the
+/// Content-Disposition out.
+#[given(regex = r"^the envelope's header reads (Content-Type:.+) with Content-Disposition (.+)$")]
+fn envelope_header(w: &mut DirectWorld, ct: String, cd: String) -> Result<(), String> {
+    let mut h = format!("{}\r\nContent-Transfer-Encoding: base64\r\n", ct.trim());
+    if cd.trim() != "(absent)" {
+        h.push_str(&format!("Content-Disposition: {}\r\n", cd.trim()));
+    }
+    w.stimulus_mut()?.envelope_header = Some(h);
+    Ok(())
+}
+
+#[given(
+    regex = r#"^the message is signed with the hand-encoded "([\w.-]+)" certificate, whose Validity has no (notBefore|notAfter)$"#
+)]
+fn signed_malformed(w: &mut DirectWorld, name: String, missing: String) -> Result<(), String> {
+    let ctx = w.ctx()?;
+    let c = ctx
+        .pki
+        .credential(&name)
+        .ok_or_else(|| format!("the reference PKI has no credential {name:?}"))?;
+    let der = c.malformed_der.clone().ok_or_else(|| {
+        format!("{name} has no malformed.der (regenerate reference-certs with `certs`)")
+    })?;
+    w.record(
+        "note",
+        "hand-encoded signer certificate",
+        format!(
+            "{name}/malformed.der: its Validity holds one time, {missing} is missing; the SignedData carries it in place of the well-formed twin"
+        ),
+    );
+    w.signer = name;
+    w.stimulus_mut()?.malformed_signer = Some(der);
     Ok(())
 }
 
@@ -316,4 +363,22 @@ pub fn excerpt(data: &[u8]) -> String {
         .rev()
         .collect();
     format!("{head}\n… ({} octets in all) …\n{tail}", data.len())
+}
+
+/// A scenario naming an optional recipient role that the SUT does not declare (RX-23, RX-37,
+/// RX-47, RX-50 …) is skipped, with the reason (TEST-CATALOGUE §b.1: "skipped when not
+/// declared").
+pub fn undeclared_role(
+    sut: &direct_conformance::sut::SutModel,
+    s: &cucumber::gherkin::Scenario,
+) -> Option<String> {
+    let re = regex::Regex::new(r"the SUT's (\w+)(?: and (\w+))? recipients?\b").ok()?;
+    s.steps
+        .iter()
+        .flat_map(|step| re.captures_iter(&step.value).collect::<Vec<_>>())
+        .flat_map(|c| [c.get(1), c.get(2)])
+        .flatten()
+        .map(|m| m.as_str())
+        .find(|role| sut.recipient(role).is_none())
+        .map(|role| format!("sut.toml declares no `recipients.{role}`"))
 }

@@ -943,16 +943,7 @@ async fn no_mdn_for_mdn(w: &mut DirectWorld) -> Result<(), String> {
         return Err("the harness's MDN Message-IDs are unknown (its audit log has none)".into());
     }
     let answers = |e: &HispEvent| -> Option<String> {
-        let HispEvent::Delivered {
-            notification: true,
-            path,
-            ..
-        } = e
-        else {
-            return None;
-        };
-        let raw = std::fs::read(path).ok()?;
-        let n = direct_conformance::mdn::parse_notification(&raw).ok()?;
+        let (raw, n) = super::verdict::delivered_notice(e)?;
         let o = n.original_message_id()?;
         let o = direct_conformance::mdn::normalise_message_id(o)?;
         mdns.iter()

@@ -78,8 +78,8 @@ async fn wait_for_delivery(
     }
 }
 
-/// A notice that reached the harness HISP for `id`: (raw decrypted notice, parsed).
-fn notice(event: &HispEvent, id: &str) -> Option<(Vec<u8>, Notification)> {
+/// A notice (MDN or DSN) that the harness HISP took in: (raw decrypted notice, parsed).
+pub(super) fn delivered_notice(event: &HispEvent) -> Option<(Vec<u8>, Notification)> {
     let HispEvent::Delivered {
         notification: true,
         path,
@@ -90,6 +90,12 @@ fn notice(event: &HispEvent, id: &str) -> Option<(Vec<u8>, Notification)> {
     };
     let raw = std::fs::read(path).ok()?;
     let n = parse_notification(&raw).ok()?;
+    Some((raw, n))
+}
+
+/// A notice that reached the harness HISP for `id`: (raw decrypted notice, parsed).
+pub(super) fn notice(event: &HispEvent, id: &str) -> Option<(Vec<u8>, Notification)> {
+    let (raw, n) = delivered_notice(event)?;
     n.original_message_id()
         .is_some_and(|o| same_id(o, id))
         .then_some((raw, n))

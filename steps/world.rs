@@ -62,6 +62,8 @@ pub struct DirectWorld {
     pub pop3_checks: Vec<(String, Option<String>)>,
     /// The SUT-as-edge-client cases: the harness edge server and the jobs run.
     pub ec: super::edge_client::EcState,
+    /// Puts the standard trust bundle back when the scenario ends (RX-53, RX-54).
+    pub bundle_restore: Option<super::bundle::BundleRestore>,
 }
 
 impl DirectWorld {
@@ -92,6 +94,7 @@ impl DirectWorld {
             pop3: None,
             pop3_checks: Vec::new(),
             ec: Default::default(),
+            bundle_restore: None,
         }
     }
 

@@ -322,6 +322,82 @@ fn library_to_openssl_every_digest_cipher_and_key_transport() {
     );
 }
 
+/// The RX-09 and RX-11 negative vectors are real: OpenSSL decrypts the library's RC2-128
+/// envelope (through its legacy provider: OpenSSL 3 keeps RC2 there) and verifies its MD5
+/// signature; and the library reads OpenSSL's own RC2 envelope, whose parameters say 128 bits.
+#[test]
+fn rc2_and_md5_vectors_interoperate_with_openssl() {
+    let pki = test_pki();
+    let d = pki.dir.path();
+    let options = SealOptions {
+        sign: SignOptions {
+            digest: DigestAlgorithm::Md5,
+            ..SignOptions::default()
+        },
+        encrypt: EncryptOptions {
+            cipher: ContentCipher::Rc2Cbc,
+            ..EncryptOptions::default()
+        },
+        ..SealOptions::default()
+    };
+    let sealed = seal(
+        SAMPLE_MESSAGE.as_bytes(),
+        &pki.alice.cert,
+        &pki.alice.key,
+        std::slice::from_ref(&pki.bob.cert),
+        &options,
+    )
+    .expect("seal with RC2 and MD5");
+    std::fs::write(d.join("legacy.eml"), &sealed).unwrap();
+    let printed = openssl_ok(&["cms", "-cmsout", "-print", "-in", "legacy.eml"], d);
+    let printed = String::from_utf8_lossy(&printed.stdout).to_string();
+    assert!(printed.contains("rc2-cbc"), "{printed}");
+    assert!(
+        printed.contains(":3A"),
+        "RC2 parameter version 58: {printed}"
+    );
+    let legacy = ["-provider", "default", "-provider", "legacy"];
+    let mut dec = vec!["cms", "-decrypt", "-in", "legacy.eml", "-recip", "bob.pem"];
+    dec.extend_from_slice(&["-inkey", "bob.key", "-out", "legacy-dec.txt"]);
+    dec.extend_from_slice(&legacy);
+    openssl_ok(&dec, d);
+    let out = openssl_ok(
+        &[
+            "cms",
+            "-verify",
+            "-in",
+            "legacy-dec.txt",
+            "-CAfile",
+            "ca.pem",
+            "-purpose",
+            "smimesign",
+            "-out",
+            "legacy-content.txt",
+        ],
+        d,
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Verification successful"));
+    let signed = openssl_ok(&["cms", "-cmsout", "-print", "-in", "legacy-dec.txt"], d);
+    let signed = String::from_utf8_lossy(&signed.stdout).to_string();
+    assert!(signed.contains("md5"), "{signed}");
+    // The library reads its own vector back, and OpenSSL's RC2.
+    let opened = open(&sealed, &pki.bob.key, Some(&pki.bob.cert)).expect("open");
+    assert_eq!(opened.decrypted.info.cipher, Some(ContentCipher::Rc2Cbc));
+    let s = opened.signature.verified_signer().expect("MD5 verifies");
+    assert_eq!(s.digest, Some(DigestAlgorithm::Md5));
+    std::fs::write(d.join("plain.txt"), b"RC2 from OpenSSL\r\n").unwrap();
+    let mut enc = vec!["cms", "-encrypt", "-rc2"];
+    enc.extend_from_slice(&legacy);
+    enc.extend_from_slice(&["-in", "plain.txt", "-outform", "DER", "-out", "theirs.der"]);
+    enc.push("bob.pem");
+    openssl_ok(&enc, d);
+    let der = std::fs::read(d.join("theirs.der")).unwrap();
+    let got = direct_conformance::smime::decrypt(&der, &pki.bob.key, Some(&pki.bob.cert))
+        .expect("library decrypts OpenSSL's RC2");
+    assert_eq!(got.content, b"RC2 from OpenSSL\r\n");
+    assert_eq!(got.info.cipher, Some(ContentCipher::Rc2Cbc));
+}
+
 #[test]
 fn library_to_openssl_ecdsa_signer() {
     let pki = test_pki();

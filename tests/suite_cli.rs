@@ -88,3 +88,31 @@ fn unclaimed_features_are_skipped_and_counted() {
         "{junit}"
     );
 }
+
+#[test]
+fn a_scenario_for_an_undeclared_recipient_role_is_skipped_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let features = dir.path().join("features");
+    std::fs::create_dir_all(&features).unwrap();
+    // RX-37 and RX-50 name optional roles; the catalogue skips them when undeclared.
+    std::fs::write(
+        features.join("roles.feature"),
+        "Feature: roles\n\n  @RX-37\n  Scenario: RX-37 a role nobody declares\n    Given a Direct message from the harness to the SUT's nowhere_role recipient\n    Then the SUT's nowhere_role recipient receives the message with its attachment intact\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["run", "--features"])
+        .arg(&features)
+        .arg("--report-dir")
+        .arg(dir.path().join("r"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert_eq!(stdout.lines().last(), Some("0 passed, 0 failed, 1 skipped"));
+    let junit = std::fs::read_to_string(dir.path().join("r/junit.xml")).unwrap();
+    assert!(
+        junit.contains("sut.toml declares no `recipients.nowhere_role`"),
+        "{junit}"
+    );
+}

@@ -1,7 +1,8 @@
 //! The PKI HTTP server (`pki.direct.test`): `GET /<ca>.crl` built per request (thisUpdate =
 //! now, nextUpdate = now + 24 h), `/<ca>.cer` (DER) for every CA, and the
-//! fixture's extra routes (IPKIX targets, `.p7c` AIA bundles, trust bundles, explicit 404s).
-//! Everything else is 404. hyper 1 over tokio; every request is logged.
+//! fixture's extra routes (IPKIX targets, `.p7c` AIA bundles, trust bundles, explicit 404s),
+//! and the signed trust bundle `/bundles/direct-test.p7m`, which scenarios switch between its
+//! issues ([`PkiSite::set_bundle`]). Everything else is 404. hyper 1 over tokio; every request is logged.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -26,6 +27,7 @@ use x509_cert::serial_number::SerialNumber;
 
 use crate::pki::{ReferencePki, RevokedEntry, build_crl, build_p7c, parse_epoch};
 
+use super::bundle::{BUNDLE_PATH, BundleIssue};
 use super::error::EnvError;
 use super::events::{EventKind, EventLog, HttpEvent};
 use super::fixture::Fixture;
@@ -52,10 +54,12 @@ enum Route {
     Status(u16),
 }
 
-/// Everything the server answers, computed at start.
+/// Everything the server answers, computed at start (the signed bundle can change).
 pub struct PkiSite {
     routes: BTreeMap<String, Route>,
     pki: Arc<ReferencePki>,
+    /// The signed trust bundle served now, its issue, and when it last changed.
+    bundle: std::sync::RwLock<(BundleIssue, Bytes, std::time::SystemTime)>,
 }
 
 impl PkiSite {
@@ -100,15 +104,48 @@ impl PkiSite {
             };
             routes.insert(r.path.clone(), route);
         }
-        Ok(PkiSite { routes, pki })
+        let bundle = Bytes::from(BundleIssue::Standard.build(&pki)?);
+        Ok(PkiSite {
+            routes,
+            pki,
+            bundle: std::sync::RwLock::new((
+                BundleIssue::Standard,
+                bundle,
+                std::time::SystemTime::now(),
+            )),
+        })
+    }
+
+    /// Serves `issue` from now on; Ok(false) when it was already served (nothing changes).
+    pub fn set_bundle(&self, issue: BundleIssue) -> Result<bool, EnvError> {
+        if self.bundle_issue().0 == issue {
+            return Ok(false);
+        }
+        let bytes = Bytes::from(issue.build(&self.pki)?);
+        *self.bundle.write().unwrap_or_else(|e| e.into_inner()) =
+            (issue, bytes, std::time::SystemTime::now());
+        Ok(true)
+    }
+
+    /// The bundle served now and when it last changed.
+    pub fn bundle_issue(&self) -> (BundleIssue, std::time::SystemTime) {
+        let b = self.bundle.read().unwrap_or_else(|e| e.into_inner());
+        (b.0, b.2)
     }
 
     pub fn paths(&self) -> impl Iterator<Item = &str> {
-        self.routes.keys().map(String::as_str)
+        self.routes
+            .keys()
+            .map(String::as_str)
+            .chain(std::iter::once(BUNDLE_PATH))
     }
 
     /// Status, content type and body for `path`.
     fn answer(&self, path: &str) -> (StatusCode, Option<&'static str>, Bytes) {
+        if path == BUNDLE_PATH {
+            let b = self.bundle.read().unwrap_or_else(|e| e.into_inner());
+            return (StatusCode::OK, Some(CT_P7C), b.1.clone());
+        }
         match self.routes.get(path) {
             Some(Route::Static { body, content_type }) => {
                 (StatusCode::OK, Some(*content_type), body.clone())

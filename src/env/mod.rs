@@ -18,6 +18,7 @@
 //! # let _ = fetched_crl; Ok(()) }
 //! ```
 
+pub mod bundle;
 mod directory;
 pub mod dns;
 mod error;

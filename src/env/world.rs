@@ -92,6 +92,8 @@ pub struct LdapEndpoint {
 
 /// A running world.
 pub struct WorldHandle {
+    /// The PKI site both HTTP servers answer from (the signed trust bundle can be switched).
+    pub site: Arc<http::PkiSite>,
     /// The PKI HTTPS server's address.
     pub https: SocketAddr,
     pub dns: SocketAddr,
@@ -217,13 +219,14 @@ impl World {
         )));
         tasks.push(tokio::spawn(http::serve(
             https_listener,
-            site,
+            site.clone(),
             log.clone(),
             stop.clone(),
             Some(acceptor),
         )));
 
         Ok(WorldHandle {
+            site,
             dns: dns_server.addr,
             http: http_addr,
             https: https_addr,

@@ -268,6 +268,44 @@ pub struct HispConfig {
     pub capture_domains: Vec<String>,
     /// Publish the HISP's own certificates in DNS and LDAP (none: nothing is published).
     pub publish: Option<PublishConfig>,
+    /// Trust bundles the HISP subscribes to (TRUST-12, TRUST-13): their anchors are added to
+    /// every mailbox's incoming and outgoing anchors.
+    #[serde(default, rename = "trust_bundle")]
+    pub trust_bundles: Vec<TrustBundleConfig>,
+}
+
+/// One trust-bundle subscription.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TrustBundleConfig {
+    /// `https://` (or `http://`) URL of the bundle: a certs-only PKCS#7, or a CMS SignedData
+    /// holding one (`.p7m`).
+    pub url: String,
+    /// Anchors the bundle signer's certificate must chain to (`pki:NAME` or files). When set,
+    /// only a signed bundle whose signature verifies is taken; when empty, any bundle is.
+    #[serde(default)]
+    pub signer_anchors: Vec<String>,
+    /// Seconds between fetches (TRUST-13 asks for at least daily).
+    #[serde(default = "default_bundle_refresh")]
+    pub refresh_secs: u64,
+    /// Roots for the HTTPS server's certificate (default: `tls_client_anchors`, or the PKI
+    /// root).
+    #[serde(default)]
+    pub tls_anchors: Vec<String>,
+}
+
+fn default_bundle_refresh() -> u64 {
+    86_400
+}
+
+/// A trust-bundle subscription, loaded.
+#[derive(Clone, Debug)]
+pub struct TrustBundleSettings {
+    pub url: String,
+    pub signer_anchors: Vec<TrustAnchor>,
+    pub refresh: Duration,
+    /// DER roots for the HTTPS server certificate.
+    pub tls_roots: Vec<Vec<u8>>,
 }
 
 fn default_profile() -> String {
@@ -528,6 +566,7 @@ pub struct Settings {
     /// Lower-cased capture domains (see [`HispConfig::capture_domains`]).
     pub capture_domains: Vec<String>,
     pub publish: Option<PublishSettings>,
+    pub trust_bundles: Vec<TrustBundleSettings>,
 }
 
 impl Settings {
@@ -1044,7 +1083,43 @@ impl HispConfig {
                 })
             }
         };
+        let mut trust_bundles = Vec::new();
+        for (i, b) in self.trust_bundles.iter().enumerate() {
+            let field = format!("trust_bundle[{i}]");
+            if !(b.url.starts_with("https://") || b.url.starts_with("http://")) {
+                return Err(field_err(
+                    format!("{field}.url"),
+                    "must be an http(s):// URL",
+                ));
+            }
+            if b.refresh_secs == 0 || b.refresh_secs > 86_400 {
+                return Err(field_err(
+                    format!("{field}.refresh_secs"),
+                    "must be between 1 and 86400 (TRUST-13: at least daily)",
+                ));
+            }
+            let signer_anchors =
+                l.anchors(&format!("{field}.signer_anchors"), &b.signer_anchors)?;
+            let mut tls_roots = Vec::new();
+            for (j, a) in b.tls_anchors.iter().enumerate() {
+                let f = format!("{field}.tls_anchors[{j}]");
+                for c in l.certificates(&f, a)? {
+                    tls_roots
+                        .push(der::Encode::to_der(&c).map_err(|e| field_err(&f, e.to_string()))?);
+                }
+            }
+            if tls_roots.is_empty() {
+                tls_roots = tls_client_roots.clone();
+            }
+            trust_bundles.push(TrustBundleSettings {
+                url: b.url.trim().to_string(),
+                signer_anchors,
+                refresh: Duration::from_secs(b.refresh_secs),
+                tls_roots,
+            });
+        }
         Ok(Settings {
+            trust_bundles,
             publish,
             local_domains,
             crls,

@@ -39,6 +39,10 @@ pub enum Refusal {
     NotInInnerHeader(String),
     #[error("no From address in the message")]
     NoFrom,
+    #[error("the signature is not detached: opaque signed-data inside the envelope (MSG-05)")]
+    NotDetached,
+    #[error("signer certificate is malformed: {0} (CERT-07)")]
+    MalformedCertificate(String),
 }
 
 impl Refusal {
@@ -66,6 +70,38 @@ async fn open_with_any(core: &Arc<Core>, raw: Vec<u8>) -> Result<OpenedMessage, 
             mt.essence()
         )));
     }
+    let faults = core.faults();
+    if faults.on(Fault::RefuseLegacyMediaTypes) && mt.is("application", "x-pkcs7-mime") {
+        return Err(Refusal::NotSmime(
+            "legacy media type application/x-pkcs7-mime".into(),
+        ));
+    }
+    if faults.on(Fault::ExactEnvelopeHeader) {
+        let field =
+            crate::smime::entity::header_fields(&raw, |n| n.eq_ignore_ascii_case("content-type"));
+        if field != EXACT_ENVELOPE_FIELD {
+            return Err(Refusal::NotSmime(format!(
+                "Content-Type not written as {:?}",
+                String::from_utf8_lossy(EXACT_ENVELOPE_FIELD).trim_end()
+            )));
+        }
+    }
+    // A mailbox's second certificate (`encryption` beside `signing`) is left out under the
+    // first-certificate-only switch.
+    let second: Vec<Certificate> = if faults.on(Fault::FirstCertificateOnly) {
+        core.settings
+            .addresses
+            .iter()
+            .filter(|a| a.encryption.certificate != a.signing.certificate)
+            .map(|a| a.encryption.certificate.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let creds: Vec<Credential> = creds
+        .into_iter()
+        .filter(|c| !second.contains(&c.certificate))
+        .collect();
     let job = tokio::task::spawn_blocking(move || {
         let mut last = String::from("no keys");
         for c in &creds {
@@ -113,6 +149,10 @@ pub fn address_list(value: &str) -> Vec<String> {
     out
 }
 
+/// The one Content-Type field the `exact-envelope-header` switch reads.
+const EXACT_ENVELOPE_FIELD: &[u8] =
+    b"Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=\"smime.p7m\"\r\n";
+
 fn header(message: &[u8], name: &str) -> Option<String> {
     crate::smime::entity::header_text(message, name)
 }
@@ -131,9 +171,13 @@ fn check_algorithms(core: &Core, opened: &OpenedMessage) -> Result<(), Refusal> 
         profile: profile_name(p),
         what,
     };
+    let faults = core.faults();
     match opened.decrypted.info.cipher {
-        Some(ContentCipher::Rc2Cbc) | Some(ContentCipher::DesCbc) => {
-            return Err(bad("RC2/DES content encryption".into()));
+        Some(ContentCipher::Rc2Cbc) if !faults.on(Fault::AcceptRc2) => {
+            return Err(bad("RC2 content encryption".into()));
+        }
+        Some(ContentCipher::DesCbc) => {
+            return Err(bad("DES content encryption".into()));
         }
         Some(ContentCipher::DesEde3Cbc) if p == Profile::Ds13 => {
             return Err(bad("3DES content encryption".into()));
@@ -143,7 +187,10 @@ fn check_algorithms(core: &Core, opened: &OpenedMessage) -> Result<(), Refusal> 
     }
     if let Some(s) = opened.signature.verified_signer() {
         match s.digest {
-            Some(DigestAlgorithm::Md5) | None => return Err(bad("MD5 or unknown digest".into())),
+            Some(DigestAlgorithm::Md5) if !faults.on(Fault::AcceptMd5) => {
+                return Err(bad("MD5 digest".into()));
+            }
+            None => return Err(bad("unknown digest".into())),
             Some(DigestAlgorithm::Sha1) if p == Profile::Ds13 => {
                 return Err(bad("SHA-1 digest".into()));
             }
@@ -151,6 +198,58 @@ fn check_algorithms(core: &Core, opened: &OpenedMessage) -> Result<(), Refusal> 
         }
     }
     Ok(())
+}
+
+/// The signed layer's form: detached (MSG-05), and the legacy signature type when the
+/// `refuse-legacy-media-types` switch is on.
+fn check_form(core: &Core, opened: &OpenedMessage) -> Result<(), Refusal> {
+    let faults = core.faults();
+    if !opened.signature.is_detached() && !faults.on(Fault::AcceptOpaqueSigned) {
+        return Err(Refusal::NotDetached);
+    }
+    let legacy = opened.signed_media_type.param("protocol").is_some_and(|p| {
+        p.trim()
+            .eq_ignore_ascii_case("application/x-pkcs7-signature")
+    });
+    if legacy && faults.on(Fault::RefuseLegacyMediaTypes) {
+        return Err(Refusal::NotSmime(
+            "legacy signature type application/x-pkcs7-signature".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The `accept-incomplete-validity` switch: a signer certificate that did not decode is read
+/// leniently (no validity bounds) and the signature verified again with it. True when the
+/// signer is now such a certificate.
+fn read_leniently(core: &Core, opened: &mut OpenedMessage) -> bool {
+    if !core.faults().on(Fault::AcceptIncompleteValidity) {
+        return false;
+    }
+    let extra: Vec<Certificate> = opened
+        .signature
+        .unreadable_certificates
+        .iter()
+        .filter_map(|u| super::lenient::read_without_bounds(&u.der))
+        .collect();
+    if extra.is_empty() {
+        return false;
+    }
+    let canonical = crate::smime::canonical::to_crlf(&opened.decrypted.content);
+    let Ok(parts) = crate::smime::entity::split_signed(&canonical) else {
+        return false;
+    };
+    let (_, body) = crate::smime::entity::split_header_body(parts.signature_entity);
+    let Ok(sig) = crate::smime::entity::decode_base64(body) else {
+        return false;
+    };
+    match crate::smime::verify::verify_detached_with(&sig, &opened.signed_content, &extra) {
+        Ok(report) if report.verified_signer().is_some() => {
+            opened.signature = report;
+            true
+        }
+        _ => false,
+    }
 }
 
 /// Trust of the signer for one recipient: path to its anchors (with AIA and CRLs), then the
@@ -162,16 +261,34 @@ async fn check_trust(
     supplied: &[Certificate],
     from: &str,
     recipient: &LocalAddress,
+    repaired: bool,
 ) -> Result<(), Refusal> {
     let faults = core.faults();
     let now = OffsetDateTime::now_utc();
-    if !faults.on(Fault::AcceptUntrustedSender) {
+    let skip_path = faults.on(Fault::AcceptUntrustedSender)
+        || (repaired && faults.on(Fault::AcceptIncompleteValidity));
+    if !skip_path {
+        let mut anchors = recipient.incoming_anchors.clone();
+        if !faults.on(Fault::BundleOutgoingOnly) {
+            for a in core.bundles.anchors() {
+                if !anchors.contains(&a) {
+                    anchors.push(a);
+                }
+            }
+        }
+        if faults.on(Fault::SelfSignedAnchorsOnly) {
+            anchors.retain(|a| {
+                a.certificate
+                    .as_ref()
+                    .is_some_and(|c| c.tbs_certificate().subject() == c.tbs_certificate().issuer())
+            });
+        }
         let report = core
             .paths
             .validate(
                 signer.clone(),
                 supplied.to_vec(),
-                recipient.incoming_anchors.clone(),
+                anchors,
                 core.settings.crls.clone(),
                 now,
             )
@@ -281,13 +398,25 @@ pub async fn receive(core: &Arc<Core>, env: Envelope) -> Reply {
     }
     core.audit(received);
 
-    let opened = match open_with_any(core, env.data.clone()).await {
+    let mut opened = match open_with_any(core, env.data.clone()).await {
         Ok(o) => o,
         Err(r) => {
             refuse(core, &env, outer_id.as_deref(), &env.recipients, &r);
             return Reply::new(554, format!("5.7.5 {r}"));
         }
     };
+    if let Err(r) = check_form(core, &opened) {
+        refuse(core, &env, outer_id.as_deref(), &env.recipients, &r);
+        return Reply::new(554, format!("5.6.0 {r}"));
+    }
+    let repaired = opened.signer().is_none() && read_leniently(core, &mut opened);
+    if opened.signer().is_none()
+        && let Some(bad) = opened.signature.unreadable_certificates.first()
+    {
+        let r = Refusal::MalformedCertificate(bad.error.clone());
+        refuse(core, &env, outer_id.as_deref(), &env.recipients, &r);
+        return Reply::new(554, format!("5.7.7 {r}"));
+    }
     let signer: Certificate = match opened.signer() {
         Some(c) => c.clone(),
         None => {
@@ -358,7 +487,16 @@ pub async fn receive(core: &Arc<Core>, env: Envelope) -> Reply {
             );
             continue;
         }
-        match check_trust(core, &signer, &opened.signature.certificates, &from, &local).await {
+        match check_trust(
+            core,
+            &signer,
+            &opened.signature.certificates,
+            &from,
+            &local,
+            repaired,
+        )
+        .await
+        {
             Ok(()) => accepted.push(local),
             Err(refusal) => {
                 refuse(

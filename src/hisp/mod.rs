@@ -12,11 +12,13 @@
 //! ```
 //! IMAP is not served yet (left for later; POP3 and Maildir are the retrieval doors).
 
+pub mod bundle;
 pub mod config;
 pub mod conn;
 pub mod envsubst;
 pub mod faults;
 pub mod inbound;
+pub mod lenient;
 pub mod maildir;
 pub mod notify;
 pub mod outbound;
@@ -204,6 +206,8 @@ pub struct Core {
     pub router: outbound::Router,
     /// Path validation with fetches routed through the configured resolver.
     pub paths: paths::Paths,
+    /// Anchors delivered by trust-bundle subscriptions (`[[trust_bundle]]`).
+    pub bundles: bundle::Bundles,
 }
 
 impl std::fmt::Debug for Core {
@@ -420,6 +424,7 @@ impl Hisp {
             certificates,
             router,
             paths,
+            bundles: bundle::Bundles::default(),
         });
         let (stop, stopped) = watch::channel(false);
         let mut tasks = Vec::new();
@@ -443,6 +448,9 @@ impl Hisp {
         }
         if let Some(l) = pop3 {
             tasks.push(tokio::spawn(pop3::serve(core.clone(), l, stopped.clone())));
+        }
+        for b in core.settings.trust_bundles.clone() {
+            tasks.push(tokio::spawn(bundle::run(core.clone(), b, stopped.clone())));
         }
         tasks.push(tokio::spawn(outbound::run_ticks(core.clone(), stopped)));
         Ok(HispHandle {

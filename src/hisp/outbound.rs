@@ -249,6 +249,17 @@ impl Router {
             .copied()
     }
 
+    /// The first IPv4 address of `host` in the configured DNS server (trust-bundle fetches).
+    pub async fn host_address(&self, host: &str) -> Option<std::net::IpAddr> {
+        let resolver = self.resolver.as_ref()?;
+        let fqdn = format!("{}.", host.trim_end_matches('.'));
+        let l = resolver.ipv4_lookup(fqdn.as_str()).await.ok()?;
+        l.answers().iter().find_map(|r| match &r.data {
+            RData::A(a) => Some(std::net::IpAddr::V4(a.0)),
+            _ => None,
+        })
+    }
+
     /// Next hops for `domain`, most preferred first, each with the name its TLS
     /// certificate should carry.
     pub async fn route(&self, domain: &str) -> Result<Vec<(SocketAddr, String)>, DeliveryError> {
@@ -572,6 +583,13 @@ async fn choose(
     if faults.on(Fault::DomainBoundBeforeAddressBound) {
         levels.reverse();
     }
+    // The sender's anchors, and those its trust bundles delivered (TRUST-12).
+    let mut anchors = sender.outgoing_anchors.clone();
+    for a in core.bundles.anchors() {
+        if !anchors.contains(&a) {
+            anchors.push(a);
+        }
+    }
     for level in levels {
         if level.is_empty() {
             continue;
@@ -583,7 +601,7 @@ async fn choose(
                 .validate(
                     c.clone(),
                     Vec::new(),
-                    sender.outgoing_anchors.clone(),
+                    anchors.clone(),
                     core.settings.crls.clone(),
                     OffsetDateTime::now_utc(),
                 )

@@ -105,7 +105,8 @@ pub enum ContentCipher {
     Aes256Gcm,
     /// Legacy: decrypted for reading old messages and generated for negative tests only.
     DesEde3Cbc,
-    /// Legacy: recognised so that it can be reported, never decrypted.
+    /// Legacy: generated for the RX-09 negative test (128-bit effective key) and decrypted so
+    /// that a receiver's refusal can be shown to be a decision, not a failure to read.
     Rc2Cbc,
     /// Legacy: recognised so that it can be reported, never decrypted.
     DesCbc,

@@ -44,11 +44,27 @@ pub fn new_boundary(kind: &str) -> String {
 
 /// Builds the multipart/signed entity (header and body) around the canonical `content` entity.
 pub fn multipart_signed(content: &[u8], signature_der: &[u8], micalg: &str) -> Vec<u8> {
+    multipart_signed_as(
+        content,
+        signature_der,
+        micalg,
+        "application/pkcs7-signature",
+    )
+}
+
+/// [`multipart_signed`] with another signature media type (the legacy
+/// `application/x-pkcs7-signature` of MSG-03), in `protocol` and in the signature part.
+pub fn multipart_signed_as(
+    content: &[u8],
+    signature_der: &[u8],
+    micalg: &str,
+    signature_type: &str,
+) -> Vec<u8> {
     let boundary = new_boundary("Signed");
     let mut out = Vec::with_capacity(content.len() + signature_der.len() * 2 + 512);
     out.extend_from_slice(
         format!(
-            "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; \r\n\
+            "Content-Type: multipart/signed; protocol=\"{signature_type}\"; \r\n\
              \tmicalg={micalg}; boundary=\"{boundary}\"\r\n\r\n\
              This is an S/MIME signed message.\r\n\r\n--{boundary}\r\n"
         )
@@ -58,7 +74,7 @@ pub fn multipart_signed(content: &[u8], signature_der: &[u8], micalg: &str) -> V
     out.extend_from_slice(
         format!(
             "\r\n--{boundary}\r\n\
-             Content-Type: application/pkcs7-signature; name=\"smime.p7s\"\r\n\
+             Content-Type: {signature_type}; name=\"smime.p7s\"\r\n\
              Content-Transfer-Encoding: base64\r\n\
              Content-Disposition: attachment; filename=\"smime.p7s\"\r\n\
              Content-Description: S/MIME Cryptographic Signature\r\n\r\n"

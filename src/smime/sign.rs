@@ -1,5 +1,6 @@
-//! Detached CMS SignedData with signed attributes (RFC 5652 §5, RFC 5751 §3.4.3), built with
-//! the cms crate's `SignedDataBuilder`.
+//! CMS SignedData with signed attributes (RFC 5652 §5, RFC 5751 §3.4.3), built with the cms
+//! crate's `SignedDataBuilder`: detached (Direct), or opaque with the content inside (the
+//! MSG-05 negative vector, and signed trust bundles, whose eContent is the bundle).
 
 use cms::builder::{SignedDataBuilder, SignerInfoBuilder, create_signing_time_attribute};
 use cms::cert::CertificateChoices;
@@ -56,10 +57,36 @@ pub fn sign_detached(
     key: &PrivateKey,
     options: &SignOptions,
 ) -> Result<Vec<u8>, SmimeError> {
+    sign(content, false, cert, key, options)
+}
+
+/// Signs `content` and returns the DER of a ContentInfo whose SignedData carries the content
+/// as its eContent (id-data): an opaque signature (RFC 5751 §3.4.2).
+pub fn sign_opaque(
+    content: &[u8],
+    cert: &Certificate,
+    key: &PrivateKey,
+    options: &SignOptions,
+) -> Result<Vec<u8>, SmimeError> {
+    sign(content, true, cert, key, options)
+}
+
+fn sign(
+    content: &[u8],
+    opaque: bool,
+    cert: &Certificate,
+    key: &PrivateKey,
+    options: &SignOptions,
+) -> Result<Vec<u8>, SmimeError> {
     let eci = EncapsulatedContentInfo {
         econtent_type: ID_DATA,
-        econtent: None,
+        econtent: if opaque {
+            Some(Any::encode_from(&der::asn1::OctetString::new(content)?)?)
+        } else {
+            None
+        },
     };
+    // The builder hashes eContent itself; for a detached signature it takes our digest.
     let digest = options.digest.digest(content);
     let digest_alg = AlgorithmIdentifierOwned {
         oid: options.digest.oid(),
@@ -69,7 +96,7 @@ pub fn sign_detached(
         SignerIdentifier::IssuerAndSerialNumber(issuer_and_serial(cert)),
         digest_alg.clone(),
         &eci,
-        Some(&digest),
+        (!opaque).then_some(digest.as_slice()),
     )
     .map_err(sign_err)?;
     if options.signing_time {
@@ -121,9 +148,15 @@ pub fn sign_detached(
                     signer_info,
                     &SigningKey::<sha2::Sha512>::new(k),
                 ),
-                DigestAlgorithm::Md5 => Err(SmimeError::Sign(
-                    "MD5 signatures are not produced by this signer".into(),
-                )),
+                DigestAlgorithm::Md5 => {
+                    if opaque {
+                        // The builder cannot hash eContent with MD5.
+                        return Err(SmimeError::Sign(
+                            "MD5 is produced for detached signatures only".into(),
+                        ));
+                    }
+                    add::<_, Signature>(&mut builder, signer_info, &RsaMd5(k))
+                }
             }?
         }
         PrivateKey::P256(k) => {
@@ -191,6 +224,41 @@ fn smime_capabilities() -> Result<Attribute, SmimeError> {
     })
 }
 
+/// md5WithRSAEncryption, for the RX-11 negative vector only. rsa's `SigningKey` needs the
+/// digest's OID, which md-5 0.11 does not provide, so this signer names its algorithm and
+/// builds the PKCS#1 v1.5 DigestInfo itself (through the verifier's MD5 prefix).
+struct RsaMd5(rsa::PrivateKey);
+
+impl Keypair for RsaMd5 {
+    type VerifyingKey = rsa::PublicKey;
+    fn verifying_key(&self) -> rsa::PublicKey {
+        self.0.to_public_key()
+    }
+}
+
+impl DynSignatureAlgorithmIdentifier for RsaMd5 {
+    fn signature_algorithm_identifier(&self) -> spki::Result<AlgorithmIdentifierOwned> {
+        Ok(AlgorithmIdentifierOwned {
+            oid: const_oid::db::rfc5912::MD_5_WITH_RSA_ENCRYPTION,
+            parameters: Some(Any::null()),
+        })
+    }
+}
+
+impl Signer<rsa::pkcs1v15::Signature> for RsaMd5 {
+    fn try_sign(&self, msg: &[u8]) -> Result<rsa::pkcs1v15::Signature, signature::Error> {
+        let hash = DigestAlgorithm::Md5.digest(msg);
+        let sig = self
+            .0
+            .sign(
+                crate::smime::verify::pkcs1v15_scheme(DigestAlgorithm::Md5),
+                &hash,
+            )
+            .map_err(signature::Error::from_source)?;
+        rsa::pkcs1v15::Signature::try_from(sig.as_slice())
+    }
+}
+
 /// ecdsa's `SigningKey` signs into the fixed-size form; CMS wants the DER `Ecdsa-Sig-Value`.
 /// This adapter lets the cms builder use it.
 struct EcdsaDer<K>(K);
@@ -227,5 +295,52 @@ where
     fn try_sign(&self, msg: &[u8]) -> Result<ecdsa::der::Signature<C>, signature::Error> {
         let sig: ecdsa::Signature<C> = self.0.try_sign(msg)?;
         Ok(sig.to_der())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::smime::verify::{verify_attached, verify_detached};
+
+    fn signer() -> (Certificate, PrivateKey) {
+        let pki = crate::pki::ReferencePki::load_default().expect("pki");
+        let c = pki.credential("hisp_sender").expect("hisp_sender");
+        (c.certificate.clone(), c.key.clone())
+    }
+
+    #[test]
+    fn md5_signatures_name_md5_with_rsa_and_verify() {
+        let (cert, key) = signer();
+        let options = SignOptions {
+            digest: DigestAlgorithm::Md5,
+            ..SignOptions::default()
+        };
+        let sig = sign_detached(b"content\r\n", &cert, &key, &options).unwrap();
+        let report = verify_detached(&sig, b"content\r\n").unwrap();
+        let s = report.verified_signer().expect("verifies");
+        assert_eq!(s.digest, Some(DigestAlgorithm::Md5));
+        assert_eq!(
+            s.signature_algorithm,
+            const_oid::db::rfc5912::MD_5_WITH_RSA_ENCRYPTION
+        );
+        assert!(
+            verify_detached(&sig, b"other\r\n")
+                .unwrap()
+                .verified_signer()
+                .is_none()
+        );
+        // The builder cannot hash eContent with MD5: refused, not mis-signed.
+        assert!(sign_opaque(b"x", &cert, &key, &options).is_err());
+    }
+
+    #[test]
+    fn opaque_signatures_carry_their_content() {
+        let (cert, key) = signer();
+        let signed = sign_opaque(b"inside\r\n", &cert, &key, &SignOptions::default()).unwrap();
+        let report = verify_attached(&signed).unwrap();
+        assert!(!report.is_detached());
+        assert_eq!(report.econtent.as_deref(), Some(&b"inside\r\n"[..]));
+        assert!(report.verified_signer().is_some());
     }
 }

@@ -1,9 +1,10 @@
 //! Content encryption and decryption for each [`ContentCipher`], with the algorithm parameters
 //! CMS carries: the IV as an OCTET STRING for CBC modes (RFC 3565, RFC 3370), GCMParameters for
-//! AES-GCM (RFC 5084).
+//! AES-GCM (RFC 5084), RC2CBCParameter for RC2 (RFC 3370 §5.2; built only for the RX-09
+//! negative vector, read so that a receiver can be shown to refuse it after decryption).
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
-use cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
+use cipher::{BlockModeDecrypt, BlockModeEncrypt, InnerIvInit, KeyIvInit, block_padding::Pkcs7};
 use der::asn1::OctetString;
 use der::{Any, Decode, Encode, Sequence};
 use rand_core::CryptoRng;
@@ -22,6 +23,39 @@ pub struct GcmParameters {
 
 fn default_icv_len() -> u8 {
     12
+}
+
+/// RC2-CBC parameters (RFC 3370 §5.2): the version encodes the effective key bits.
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+pub struct Rc2CbcParameter {
+    pub rc2_parameter_version: u32,
+    pub iv: OctetString,
+}
+
+/// RFC 2268 §6: the parameter version for 128 effective key bits.
+pub const RC2_VERSION_128: u32 = 58;
+
+/// Effective key bits for an RC2 parameter version (RFC 2268 §6: 160, 120 and 58 stand for
+/// 40, 64 and 128 bits; 256 and above are the bit count itself).
+pub fn rc2_effective_bits(version: u32) -> Option<usize> {
+    match version {
+        160 => Some(40),
+        120 => Some(64),
+        58 => Some(128),
+        v if v >= 256 => usize::try_from(v).ok(),
+        _ => None,
+    }
+}
+
+fn rc2(key: &[u8], bits: usize) -> Result<rc2::Rc2, String> {
+    // rc2 copies the key into a 128-byte buffer: longer keys would panic there.
+    if key.is_empty() || key.len() > 128 || bits == 0 || bits > 1024 {
+        return Err(format!(
+            "RC2 key of {} bytes, {bits} effective bits",
+            key.len()
+        ));
+    }
+    Ok(rc2::Rc2::new_with_eff_key_len(key, bits))
 }
 
 /// The result of encrypting content: ciphertext, the algorithm identifier to publish, and for
@@ -102,7 +136,22 @@ pub fn encrypt<R: CryptoRng + ?Sized>(
             };
             (out, Any::encode_from(&params)?, Some(tag))
         }
-        ContentCipher::Rc2Cbc | ContentCipher::DesCbc => {
+        ContentCipher::Rc2Cbc => {
+            let iv = cbc(8, rng);
+            let inner = rc2(key, key.len() * 8).map_err(|e| fail(&e))?;
+            let enc = cbc::Encryptor::<rc2::Rc2>::inner_iv_slice_init(inner, &iv)
+                .map_err(|e| fail(&e))?;
+            let params = Rc2CbcParameter {
+                rc2_parameter_version: RC2_VERSION_128,
+                iv: OctetString::new(iv)?,
+            };
+            (
+                enc.encrypt_padded_vec::<Pkcs7>(plaintext),
+                Any::encode_from(&params)?,
+                None,
+            )
+        }
+        ContentCipher::DesCbc => {
             return Err(SmimeError::Encrypt(format!(
                 "{} is not produced",
                 cipher.name()
@@ -179,9 +228,21 @@ pub fn decrypt(
             input.extend_from_slice(tag);
             gcm_aad(cipher, key, p.nonce.as_bytes(), &input, aad, false)
         }
-        ContentCipher::Rc2Cbc | ContentCipher::DesCbc => {
-            Err(SmimeError::UnsupportedCipher(algorithm.oid))
+        ContentCipher::Rc2Cbc => {
+            let p = Rc2CbcParameter::from_der(&params_der)?;
+            let bits = rc2_effective_bits(p.rc2_parameter_version).ok_or_else(|| {
+                bad(&format!(
+                    "parameter version {} is not an RFC 2268 one",
+                    p.rc2_parameter_version
+                ))
+            })?;
+            let inner = rc2(key, bits).map_err(|e| bad(&e))?;
+            cbc::Decryptor::<rc2::Rc2>::inner_iv_slice_init(inner, p.iv.as_bytes())
+                .map_err(|e| bad(&e))?
+                .decrypt_padded_vec::<Pkcs7>(ciphertext)
+                .map_err(|e| bad(&e))
         }
+        ContentCipher::DesCbc => Err(SmimeError::UnsupportedCipher(algorithm.oid)),
     }
 }
 
@@ -246,7 +307,7 @@ mod tests {
     fn every_producible_cipher_round_trips() {
         let mut rng = rand::rng();
         for cipher in ContentCipher::ALL {
-            if matches!(cipher, ContentCipher::Rc2Cbc | ContentCipher::DesCbc) {
+            if cipher == ContentCipher::DesCbc {
                 continue;
             }
             let key = random_key(cipher, &mut rng);
@@ -274,6 +335,20 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn rc2_parameters_say_128_effective_bits() {
+        let mut rng = rand::rng();
+        let key = random_key(ContentCipher::Rc2Cbc, &mut rng);
+        let sealed = encrypt(ContentCipher::Rc2Cbc, &key, b"x", &mut rng).unwrap();
+        let der = sealed.algorithm.parameters.unwrap().to_der().unwrap();
+        let p = Rc2CbcParameter::from_der(&der).unwrap();
+        assert_eq!(p.rc2_parameter_version, 58);
+        assert_eq!(p.iv.as_bytes().len(), 8);
+        assert_eq!(rc2_effective_bits(58), Some(128));
+        assert_eq!(rc2_effective_bits(160), Some(40));
+        assert_eq!(rc2_effective_bits(7), None);
     }
 
     #[test]

@@ -32,7 +32,17 @@ pub struct SignatureReport {
     /// The encapsulated content of a non-detached (opaque) SignedData.
     pub econtent: Option<Vec<u8>>,
     pub certificates: Vec<Certificate>,
+    /// Certificates in the SignedData that do not decode (a Validity without both times,
+    /// CERT-07), left out of `certificates` so that the rest can still be read.
+    pub unreadable_certificates: Vec<UnreadableCertificate>,
     pub signers: Vec<SignerReport>,
+}
+
+/// A certificate of the SignedData that is not a well-formed X.509 certificate.
+#[derive(Clone, Debug)]
+pub struct UnreadableCertificate {
+    pub der: Vec<u8>,
+    pub error: String,
 }
 
 #[derive(Debug)]
@@ -65,15 +75,56 @@ impl SignatureReport {
 
 /// Verifies a detached signature (`application/pkcs7-signature` body) over `content`.
 pub fn verify_detached(signature: &[u8], content: &[u8]) -> Result<SignatureReport, SmimeError> {
-    verify(signature, Some(content))
+    verify(signature, Some(content), &[])
+}
+
+/// [`verify_detached`] with `extra` certificates to find the signer among, beside those the
+/// SignedData carries (a receiver's own reading of a certificate it could not decode).
+pub fn verify_detached_with(
+    signature: &[u8],
+    content: &[u8],
+    extra: &[Certificate],
+) -> Result<SignatureReport, SmimeError> {
+    verify(signature, Some(content), extra)
 }
 
 /// Verifies an opaque SignedData over its own encapsulated content.
 pub fn verify_attached(signed: &[u8]) -> Result<SignatureReport, SmimeError> {
-    verify(signed, None)
+    verify(signed, None, &[])
 }
 
-fn verify(signature: &[u8], detached: Option<&[u8]>) -> Result<SignatureReport, SmimeError> {
+/// The SignedData with its undecodable certificates taken out, and those certificates. Done
+/// only when the whole does not decode, so that a well-formed SignedData is read as sent.
+fn without_unreadable(sd_der: &[u8]) -> Result<(Vec<u8>, Vec<UnreadableCertificate>), SmimeError> {
+    use der::{Any, Tag, TagNumber, Tagged};
+    let mut fields: Vec<Any> = Vec::from_der(sd_der)?;
+    let certs_tag = Tag::ContextSpecific {
+        constructed: true,
+        number: TagNumber(0),
+    };
+    let mut unreadable = Vec::new();
+    for f in fields.iter_mut().filter(|f| f.tag() == certs_tag) {
+        let mut kept = Vec::new();
+        for e in ber::elements(f.value())? {
+            // Only plain certificates (SEQUENCE) are judged; other CertificateChoices stay.
+            match (e.tag == 0x30).then(|| Certificate::from_der(e.encoded)) {
+                Some(Err(err)) => unreadable.push(UnreadableCertificate {
+                    der: e.encoded.to_vec(),
+                    error: err.to_string(),
+                }),
+                _ => kept.extend_from_slice(e.encoded),
+            }
+        }
+        *f = Any::new(certs_tag, kept)?;
+    }
+    Ok((fields.to_der()?, unreadable))
+}
+
+fn verify(
+    signature: &[u8],
+    detached: Option<&[u8]>,
+    extra: &[Certificate],
+) -> Result<SignatureReport, SmimeError> {
     let der = ber::to_der(signature)?;
     let ci = ContentInfo::from_der(&der)?;
     if ci.content_type != rfc5911::ID_SIGNED_DATA {
@@ -82,8 +133,20 @@ fn verify(signature: &[u8], detached: Option<&[u8]>) -> Result<SignatureReport, 
             found: ci.content_type,
         });
     }
-    let sd_der = ci.content.to_der()?;
-    let sd = SignedData::from_der(&sd_der)?;
+    let mut sd_der = ci.content.to_der()?;
+    let mut unreadable_certificates = Vec::new();
+    let sd = match SignedData::from_der(&sd_der) {
+        Ok(sd) => sd,
+        Err(first) => {
+            let (cleaned, bad) = without_unreadable(&sd_der)?;
+            if bad.is_empty() {
+                return Err(first.into());
+            }
+            unreadable_certificates = bad;
+            sd_der = cleaned;
+            SignedData::from_der(&sd_der)?
+        }
+    };
     let econtent = match &sd.encap_content_info.econtent {
         Some(any) => Some(any.decode_as::<OctetString>()?.as_bytes().to_vec()),
         None => None,
@@ -97,7 +160,8 @@ fn verify(signature: &[u8], detached: Option<&[u8]>) -> Result<SignatureReport, 
             ));
         }
     };
-    let certificates = signed_data_certificates(&sd);
+    let mut certificates = signed_data_certificates(&sd);
+    certificates.extend(extra.iter().cloned());
 
     let signers = raw_signer_infos(&sd_der)?
         .into_iter()
@@ -110,6 +174,7 @@ fn verify(signature: &[u8], detached: Option<&[u8]>) -> Result<SignatureReport, 
         econtent_type: sd.encap_content_info.econtent_type,
         econtent,
         certificates,
+        unreadable_certificates,
         signers,
     })
 }
@@ -328,7 +393,7 @@ pub fn check_signature_with_key(
 
 /// The PKCS#1 v1.5 DigestInfo prefix for each digest. rsa builds these from the digest's OID;
 /// MD5 has no `AssociatedOid` in md-5 0.11, so its prefix (RFC 8017 §9.2 note 1) is spelled out.
-fn pkcs1v15_scheme(digest: DigestAlgorithm) -> rsa::Pkcs1v15Sign {
+pub(crate) fn pkcs1v15_scheme(digest: DigestAlgorithm) -> rsa::Pkcs1v15Sign {
     match digest {
         DigestAlgorithm::Sha1 => rsa::Pkcs1v15Sign::new::<sha1::Sha1>(),
         DigestAlgorithm::Sha256 => rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),

@@ -99,6 +99,8 @@ pub struct WindowsFile {
     /// δ: how long after the SUT's dispatched deadline the harness's late responders
     /// (`delaydispatched<N>`, `processedtimeoutfailure`) send their MDN.
     pub late_delay: u64,
+    /// How often the SUT refreshes its trust bundle (`@needs-trust-bundle`, TRUST-13).
+    pub bundle_refresh: u64,
 }
 
 impl Default for WindowsFile {
@@ -111,6 +113,7 @@ impl Default for WindowsFile {
             audit: 60,
             lookup_allowance: 60,
             late_delay: 120,
+            bundle_refresh: 3600,
         }
     }
 }
@@ -224,6 +227,7 @@ pub struct Windows {
     pub lookup_allowance: Duration,
     /// δ (TEST-CATALOGUE §0.3).
     pub late_delay: Duration,
+    pub bundle_refresh: Duration,
 }
 
 /// `[hosting]`, checked.
@@ -384,6 +388,12 @@ impl SutFile {
                 return Err(field(n, "must be between 1 and 3600 seconds"));
             }
         }
+        if w.bundle_refresh == 0 || w.bundle_refresh > 86_400 {
+            return Err(field(
+                "windows.bundle_refresh",
+                "must be between 1 and 86400 seconds",
+            ));
+        }
         let hosting = match &self.hosting {
             None => None,
             Some(h) => {
@@ -465,6 +475,7 @@ impl SutFile {
                 audit: Duration::from_secs(w.audit),
                 lookup_allowance: Duration::from_secs(w.lookup_allowance),
                 late_delay: Duration::from_secs(w.late_delay),
+                bundle_refresh: Duration::from_secs(w.bundle_refresh),
             },
             harness_backbone: socket(
                 "harness.backbone",
@@ -546,6 +557,13 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("backbone.smtp"), "{e}");
+        let bad = EXAMPLE.replace("bundle_refresh = 3600", "bundle_refresh = 0");
+        let e = SutFile::parse(&bad)
+            .unwrap()
+            .check(Path::new("/"), "x")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("windows.bundle_refresh"), "{e}");
         let e = SutFile::parse("domain = 1").unwrap_err().to_string();
         assert!(e.contains("domain"), "{e}");
     }

@@ -151,6 +151,8 @@ pub struct HarnessAt {
     pub backbone: SocketAddr,
     /// The PKI HTTP server (CRL and AIA URLs).
     pub http: SocketAddr,
+    /// The PKI HTTPS server (the trust bundle).
+    pub https: SocketAddr,
 }
 
 /// Starts the SUT image on `net` and describes it: by sut.toml when given (its door
@@ -168,6 +170,7 @@ pub async fn start_sut(
         dns,
         backbone,
         http,
+        https,
     } = harness;
     std::fs::create_dir_all(host_data)
         .map_err(|e| ContainerError::Docker(format!("{}: {e}", host_data.display())))?;
@@ -184,6 +187,7 @@ pub async fn start_sut(
             backbone.port().to_string(),
         ),
         ("DC_HARNESS_HTTP".to_string(), http.to_string()),
+        ("DC_HARNESS_HTTPS".to_string(), https.to_string()),
     ];
     if !faults.is_empty() {
         env.push(("DC_FAULTS".to_string(), faults.join(",")));
@@ -326,7 +330,7 @@ mod tests {
     #[test]
     fn the_image_config_is_the_embedded_sut() {
         let lo: SocketAddr = "127.0.0.1:1".parse().unwrap();
-        let embedded = super::super::embedded::config_text(Path::new("/x"), lo, lo, lo, &[]);
+        let embedded = super::super::embedded::config_text(Path::new("/x"), lo, lo, lo, lo, &[]);
         assert_eq!(behaviour(IMAGE_CONFIG), behaviour(&embedded));
     }
 
@@ -337,6 +341,7 @@ mod tests {
             "DC_HARNESS_BACKBONE" => Some("172.18.0.1:2525".to_string()),
             "DC_HARNESS_SMTP_PORT" => Some("2526".to_string()),
             "DC_HARNESS_HTTP" => Some("172.18.0.1:10080".to_string()),
+            "DC_HARNESS_HTTPS" => Some("172.18.0.1:10443".to_string()),
             _ => None,
         };
         let text = envsubst::expand(IMAGE_CONFIG, env).unwrap();

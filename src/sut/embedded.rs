@@ -34,6 +34,8 @@ pub fn windows() -> Windows {
         audit: Duration::from_secs(2),
         lookup_allowance: Duration::from_secs(12),
         late_delay: Duration::from_secs(2),
+        // The `[[trust_bundle]]` refresh below.
+        bundle_refresh: Duration::from_secs(1),
     }
 }
 
@@ -43,6 +45,7 @@ pub fn config_text(
     peer: SocketAddr,
     dns: SocketAddr,
     http: SocketAddr,
+    https: SocketAddr,
     faults: &[String],
 ) -> String {
     let faults: Vec<String> = faults.iter().map(|f| format!("{f:?}")).collect();
@@ -66,7 +69,7 @@ smtp_port = {smtp_port}
 
 [discovery]
 enabled = true
-http_hosts = {{ "pki.direct.test:10080" = "{http}" }}
+http_hosts = {{ "pki.direct.test:10080" = "{http}", "pki.direct.test:10443" = "{https}" }}
 
 [timeouts]
 client_secs = 10
@@ -111,6 +114,22 @@ password = "{PASSWORD}"
 address = "undeliverable@{DOMAIN}"
 refuse_mail = true
 
+[[address]]
+address = "inter@{DOMAIN}"
+incoming_anchors = ["pki:direct.test_ca_intermediate1"]
+password = "{PASSWORD}"
+
+[[address]]
+address = "multi@{DOMAIN}"
+signing = "pki:sut_multi_1"
+encryption = "pki:sut_multi_2"
+password = "{PASSWORD}"
+
+[[trust_bundle]]
+url = "https://pki.direct.test:10443/bundles/direct-test.p7m"
+signer_anchors = ["pki:direct.test_ca_root"]
+refresh_secs = 1
+
 [certificates]
 "hisp.direct.test" = ["pki:hisp_domain"]
 "sender@hisp.direct.test" = ["pki:hisp_sender"]
@@ -131,11 +150,12 @@ pub async fn start(
     peer: SocketAddr,
     dns: SocketAddr,
     http: SocketAddr,
+    https: SocketAddr,
     faults: &[String],
 ) -> Result<(SutModel, HispHandle), SutError> {
     std::fs::create_dir_all(dir)
         .map_err(|e| SutError::Embedded(format!("{}: {e}", dir.display())))?;
-    let text = config_text(dir, peer, dns, http, faults);
+    let text = config_text(dir, peer, dns, http, https, faults);
     let settings = HispConfig::parse(&text)
         .and_then(|c| c.load(Path::new("/")))
         .map_err(|e| SutError::Embedded(e.to_string()))?;
@@ -213,6 +233,7 @@ pub fn model(doors: Doors, peer: SocketAddr, dns: SocketAddr, label: String) -> 
             "aes-gcm",
             "ecdsa",
             "ipkix",
+            "trust-bundle",
             "imap",
         ]
         .into_iter()
@@ -234,6 +255,16 @@ pub fn model(doors: Doors, peer: SocketAddr, dns: SocketAddr, label: String) -> 
             (
                 "undeliverable".to_string(),
                 recipient("undeliverable", "pki:sut_domain"),
+            ),
+            // RX-37: trusts direct.test_ca_intermediate1 only.
+            (
+                "intermediate_anchor".to_string(),
+                recipient("inter", "pki:sut_domain"),
+            ),
+            // RX-50: holds sut_multi_1 and sut_multi_2; messages are encrypted to the second.
+            (
+                "multi_cert".to_string(),
+                recipient("multi", "pki:sut_multi_2"),
             ),
         ]
         .into_iter()

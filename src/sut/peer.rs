@@ -19,6 +19,7 @@ const KEY_HOLDERS: &[&str] = &[
     "sender_email_mismatch",
     "sender_inter1",
     "sender_inter2",
+    "sender_bundle",
     // Signers the SUT must refuse: held so that an MDN sent in error is seen (MDN-03).
     "sender_untrusted",
     "sender_expired",
@@ -28,6 +29,9 @@ const KEY_HOLDERS: &[&str] = &[
     "sender_wrong_address",
     "sender_rsa1024",
     "sender_sha1_signed",
+    // RX-29: the well-formed twins' keys decrypt an MDN sent to the hand-encoded signers.
+    "sender_no_not_before",
+    "sender_no_not_after",
 ];
 
 fn anchor_list(anchors: &[String]) -> String {

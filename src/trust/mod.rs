@@ -21,6 +21,7 @@
 //! ```
 //! From async code use [`path::validate_async`] (the HTTP client is blocking).
 
+pub mod bundle;
 pub mod cert;
 pub mod crl;
 pub mod fetch;

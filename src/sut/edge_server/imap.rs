@@ -10,7 +10,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 use super::imap_syntax::{Token, is_inbox, list_matches, quote, same_mailbox, tokens};
@@ -79,15 +78,14 @@ struct Mailbox {
     messages: Vec<Msg>,
 }
 
+/// The account's folders, shared by the sessions and the scenario (which may add mail).
 #[derive(Default)]
 struct Shared {
-    finished: Mutex<Vec<ImapSession>>,
-    active: Mutex<usize>,
+    store: Mutex<Vec<Mailbox>>,
     /// Sessions in IDLE now.
     idling: Mutex<usize>,
-    /// A session ended or began to idle.
-    changed: Notify,
-    store: Mutex<Vec<Mailbox>>,
+    /// A session began to idle.
+    idle_began: Notify,
     /// A message was added.
     arrived: Notify,
 }
@@ -96,17 +94,12 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A running IMAP server over one account; stops when dropped.
+/// A running IMAP server over one account (the shared session bookkeeping, and the folders);
+/// stops when dropped.
 pub struct ImapEdgeServer {
     pub addr: SocketAddr,
+    server: super::Server<ImapSession>,
     handle: ImapHandle,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for ImapEdgeServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
 }
 
 /// What a scenario may do with the server while a client is connected (IMAP25).
@@ -133,7 +126,7 @@ impl ImapHandle {
     pub async fn wait_idle(&self, deadline: Duration) -> bool {
         let end = Instant::now() + deadline;
         loop {
-            let notified = self.0.changed.notified();
+            let notified = self.0.idle_began.notified();
             if *lock(&self.0.idling) > 0 {
                 return true;
             }
@@ -147,6 +140,7 @@ impl ImapHandle {
 }
 
 impl ImapEdgeServer {
+    /// Listens on a free port of `bind` and serves `folders` to `account` until dropped.
     pub async fn start(
         bind: IpAddr,
         acceptor: tokio_rustls::TlsAcceptor,
@@ -154,13 +148,6 @@ impl ImapEdgeServer {
         folders: Vec<Folder>,
         script: Script,
     ) -> Result<Self, EdgeServerError> {
-        let want = SocketAddr::new(bind, 0);
-        let listener = TcpListener::bind(want)
-            .await
-            .map_err(|source| EdgeServerError::Listen { addr: want, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| EdgeServerError::Listen { addr: want, source })?;
         let shared = Arc::new(Shared::default());
         *lock(&shared.store) = folders
             .into_iter()
@@ -180,22 +167,15 @@ impl ImapEdgeServer {
             .collect();
         let config = Arc::new((account, script));
         let s = shared.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((tcp, peer)) = listener.accept().await {
-                let (s, acceptor, config) = (s.clone(), acceptor.clone(), config.clone());
-                *lock(&s.active) += 1;
-                tokio::spawn(async move {
-                    let record = serve(LineConn::new(tcp), peer, &acceptor, &s, &config).await;
-                    lock(&s.finished).push(record);
-                    *lock(&s.active) -= 1;
-                    s.changed.notify_waiters();
-                });
-            }
-        });
+        let server = super::Server::listen(bind, move |conn, peer| {
+            let (s, acceptor, config) = (s.clone(), acceptor.clone(), config.clone());
+            async move { serve(conn, peer, &acceptor, &s, &config).await }
+        })
+        .await?;
         Ok(ImapEdgeServer {
-            addr,
+            addr: server.addr,
+            server,
             handle: ImapHandle(shared),
-            task,
         })
     }
 
@@ -203,27 +183,14 @@ impl ImapEdgeServer {
         self.handle.clone()
     }
 
+    /// The sessions finished so far.
     pub fn sessions(&self) -> Vec<ImapSession> {
-        lock(&self.handle.0.finished).clone()
+        self.server.sessions()
     }
 
     /// Waits until no session is open (and at least `min` have finished), or `deadline`.
     pub async fn settle(&self, min: usize, deadline: Duration) -> Vec<ImapSession> {
-        let shared = &self.handle.0;
-        let end = Instant::now() + deadline;
-        loop {
-            let notified = shared.changed.notified();
-            let active = *lock(&shared.active);
-            let done = self.sessions();
-            if active == 0 && done.len() >= min {
-                return done;
-            }
-            let left = end.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return done;
-            }
-            let _ = tokio::time::timeout(left.min(Duration::from_millis(200)), notified).await;
-        }
+        self.server.settle(min, deadline).await
     }
 }
 
@@ -760,7 +727,7 @@ async fn idle(s: &mut Session<'_>, tag: &str) -> Result<(), LineError> {
     s.send("+ idling").await?;
     s.rec.idled = true;
     *lock(&s.shared.idling) += 1;
-    s.shared.changed.notify_waiters();
+    s.shared.idle_began.notify_waiters();
     let result = idle_loop(s).await;
     *lock(&s.shared.idling) -= 1;
     match result? {

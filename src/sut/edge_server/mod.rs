@@ -14,8 +14,13 @@ pub mod imap_syntax;
 pub mod pop3;
 pub mod smtp;
 
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
 
 use crate::hisp::config::TlsIdentity;
 use crate::pki::ReferencePki;
@@ -113,6 +118,94 @@ impl Log {
 
     pub fn text(&self) -> String {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// A running edge server: its finished sessions (`T`, the protocol's record) and how many are
+/// still open. Stops when dropped.
+pub struct Server<T> {
+    pub addr: SocketAddr,
+    shared: Arc<Shared<T>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+struct Shared<T> {
+    finished: Mutex<Vec<T>>,
+    active: Mutex<usize>,
+    changed: Notify,
+}
+
+impl<T> Drop for Server<T> {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl<T: Clone + Send + 'static> Server<T> {
+    /// Listens on a free port of `bind` and runs `serve` for each connection on a task of its
+    /// own; what `serve` returns is the session's record.
+    pub(crate) async fn listen<F, Fut>(bind: IpAddr, serve: F) -> Result<Self, EdgeServerError>
+    where
+        F: Fn(crate::hisp::conn::LineConn, SocketAddr) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = T> + Send + 'static,
+    {
+        let want = SocketAddr::new(bind, 0);
+        let listener = TcpListener::bind(want)
+            .await
+            .map_err(|source| EdgeServerError::Listen { addr: want, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| EdgeServerError::Listen { addr: want, source })?;
+        let shared = Arc::new(Shared {
+            finished: Mutex::new(Vec::new()),
+            active: Mutex::new(0),
+            changed: Notify::new(),
+        });
+        let s = shared.clone();
+        let serve = Arc::new(serve);
+        let task = tokio::spawn(async move {
+            while let Ok((tcp, peer)) = listener.accept().await {
+                let (s, serve) = (s.clone(), serve.clone());
+                *s.active.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+                tokio::spawn(async move {
+                    let record = serve(crate::hisp::conn::LineConn::new(tcp), peer).await;
+                    s.finished
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(record);
+                    *s.active.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+                    s.changed.notify_waiters();
+                });
+            }
+        });
+        Ok(Server { addr, shared, task })
+    }
+
+    /// The sessions finished so far.
+    pub fn sessions(&self) -> Vec<T> {
+        self.shared
+            .finished
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Waits until no session is open (and at least `min` have finished), or `deadline`.
+    pub async fn settle(&self, min: usize, deadline: Duration) -> Vec<T> {
+        let end = Instant::now() + deadline;
+        loop {
+            let notified = self.shared.changed.notified();
+            let active = *self.shared.active.lock().unwrap_or_else(|e| e.into_inner());
+            let done = self.sessions();
+            if active == 0 && done.len() >= min {
+                return done;
+            }
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return done;
+            }
+            let _ = tokio::time::timeout(left.min(Duration::from_millis(200)), notified).await;
+        }
     }
 }
 

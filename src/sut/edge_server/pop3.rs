@@ -5,11 +5,7 @@
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-use tokio::net::TcpListener;
-use tokio::sync::Notify;
+use std::sync::Arc;
 
 use super::smtp::Account;
 use super::{EdgeServerError, Log, SESSION_TIMEOUT, decode_plain};
@@ -44,25 +40,8 @@ pub struct Pop3Session {
     pub quit: bool,
 }
 
-#[derive(Default)]
-struct Shared {
-    finished: Mutex<Vec<Pop3Session>>,
-    active: Mutex<usize>,
-    changed: Notify,
-}
-
 /// A running POP3 server over one mailbox; stops when dropped.
-pub struct Pop3EdgeServer {
-    pub addr: SocketAddr,
-    shared: Arc<Shared>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Pop3EdgeServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
+pub type Pop3EdgeServer = super::Server<Pop3Session>;
 
 struct Mailbox {
     account: Account,
@@ -70,7 +49,8 @@ struct Mailbox {
     script: Script,
 }
 
-impl Pop3EdgeServer {
+impl super::Server<Pop3Session> {
+    /// Listens on a free port of `bind` and serves `messages` to `account` until dropped.
     pub async fn start(
         bind: IpAddr,
         acceptor: tokio_rustls::TlsAcceptor,
@@ -78,62 +58,16 @@ impl Pop3EdgeServer {
         messages: Vec<Vec<u8>>,
         script: Script,
     ) -> Result<Self, EdgeServerError> {
-        let want = SocketAddr::new(bind, 0);
-        let listener = TcpListener::bind(want)
-            .await
-            .map_err(|source| EdgeServerError::Listen { addr: want, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| EdgeServerError::Listen { addr: want, source })?;
-        let shared = Arc::new(Shared::default());
         let mailbox = Arc::new(Mailbox {
             account,
             messages,
             script,
         });
-        let s = shared.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((tcp, peer)) = listener.accept().await {
-                let (s, acceptor, mailbox) = (s.clone(), acceptor.clone(), mailbox.clone());
-                *s.active.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-                tokio::spawn(async move {
-                    let record = serve(LineConn::new(tcp), peer, &acceptor, &mailbox).await;
-                    s.finished
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(record);
-                    *s.active.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
-                    s.changed.notify_waiters();
-                });
-            }
-        });
-        Ok(Pop3EdgeServer { addr, shared, task })
-    }
-
-    pub fn sessions(&self) -> Vec<Pop3Session> {
-        self.shared
-            .finished
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// Waits until no session is open (and at least `min` have finished), or `deadline`.
-    pub async fn settle(&self, min: usize, deadline: Duration) -> Vec<Pop3Session> {
-        let end = Instant::now() + deadline;
-        loop {
-            let notified = self.shared.changed.notified();
-            let active = *self.shared.active.lock().unwrap_or_else(|e| e.into_inner());
-            let done = self.sessions();
-            if active == 0 && done.len() >= min {
-                return done;
-            }
-            let left = end.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return done;
-            }
-            let _ = tokio::time::timeout(left.min(Duration::from_millis(200)), notified).await;
-        }
+        super::Server::listen(bind, move |conn, peer| {
+            let (acceptor, mailbox) = (acceptor.clone(), mailbox.clone());
+            async move { serve(conn, peer, &acceptor, &mailbox).await }
+        })
+        .await
     }
 }
 

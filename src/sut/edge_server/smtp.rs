@@ -3,11 +3,6 @@
 //! its transcript and what the client did.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-use tokio::net::TcpListener;
-use tokio::sync::Notify;
 
 use super::{EdgeServerError, Log, SESSION_TIMEOUT, decode_plain};
 use crate::hisp::conn::{LineConn, LineError};
@@ -49,85 +44,21 @@ pub struct SmtpSession {
     pub quit: bool,
 }
 
-#[derive(Default)]
-struct Shared {
-    finished: Mutex<Vec<SmtpSession>>,
-    active: Mutex<usize>,
-    changed: Notify,
-}
-
 /// A running submission server; stops when dropped.
-pub struct SmtpEdgeServer {
-    pub addr: SocketAddr,
-    shared: Arc<Shared>,
-    task: tokio::task::JoinHandle<()>,
-}
+pub type SmtpEdgeServer = super::Server<SmtpSession>;
 
-impl Drop for SmtpEdgeServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl SmtpEdgeServer {
-    /// Listens on `bind` (a free port) and serves until dropped.
+impl super::Server<SmtpSession> {
+    /// Listens on a free port of `bind` and serves until dropped.
     pub async fn start(
         bind: IpAddr,
         acceptor: tokio_rustls::TlsAcceptor,
         account: Account,
     ) -> Result<Self, EdgeServerError> {
-        let want = SocketAddr::new(bind, 0);
-        let listener = TcpListener::bind(want)
-            .await
-            .map_err(|source| EdgeServerError::Listen { addr: want, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| EdgeServerError::Listen { addr: want, source })?;
-        let shared = Arc::new(Shared::default());
-        let s = shared.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((tcp, peer)) = listener.accept().await {
-                let (s, acceptor, account) = (s.clone(), acceptor.clone(), account.clone());
-                *s.active.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-                tokio::spawn(async move {
-                    let record = serve(LineConn::new(tcp), peer, &acceptor, &account).await;
-                    s.finished
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(record);
-                    *s.active.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
-                    s.changed.notify_waiters();
-                });
-            }
-        });
-        Ok(SmtpEdgeServer { addr, shared, task })
-    }
-
-    /// The sessions finished so far.
-    pub fn sessions(&self) -> Vec<SmtpSession> {
-        self.shared
-            .finished
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// Waits until no session is open (and at least `min` have finished), or `deadline`.
-    pub async fn settle(&self, min: usize, deadline: Duration) -> Vec<SmtpSession> {
-        let end = Instant::now() + deadline;
-        loop {
-            let notified = self.shared.changed.notified();
-            let active = *self.shared.active.lock().unwrap_or_else(|e| e.into_inner());
-            let done = self.sessions();
-            if active == 0 && done.len() >= min {
-                return done;
-            }
-            let left = end.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return done;
-            }
-            let _ = tokio::time::timeout(left.min(Duration::from_millis(200)), notified).await;
-        }
+        super::Server::listen(bind, move |conn, peer| {
+            let (acceptor, account) = (acceptor.clone(), account.clone());
+            async move { serve(conn, peer, &acceptor, &account).await }
+        })
+        .await
     }
 }
 
