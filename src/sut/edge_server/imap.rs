@@ -831,7 +831,11 @@ mod tests {
             tls,
             account,
             vec![inbox],
-            Script::default(),
+            Script {
+                bad: ["CHECK".to_string()].into(),
+                no: ["NOOP".to_string()].into(),
+                fail_first_fetch_of: None,
+            },
         )
         .await
         .unwrap();
@@ -858,11 +862,16 @@ mod tests {
         c.say(&[b'x'; 10_000]).await;
         c.say(b"\r\n").await;
         assert!(c.hear().await.starts_with("* BAD"));
+        c.say(b"a9 NOOP\r\n").await;
+        assert!(c.hear().await.starts_with("a9 NO "));
+        c.say(b"a10 check\r\n").await;
+        assert!(c.hear().await.starts_with("a10 BAD"));
         c.say(b"a8 LOGOUT\r\n").await;
         assert!(c.hear().await.starts_with("* BYE"));
         assert!(c.hear().await.starts_with("a8 OK"));
         let s = server.settle(1, Duration::from_secs(5)).await;
         assert!(s[0].credentials_in_clear && !s[0].authenticated && s[0].logout);
+        assert_eq!((s[0].scripted_errors, s[0].commands_after_error), (2, 2));
         assert!(!s[0].transcript.contains("\"pw\""), "{}", s[0].transcript);
     }
 }
