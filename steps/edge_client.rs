@@ -18,12 +18,12 @@ use direct_conformance::sut::edge_trigger;
 use super::world::DirectWorld;
 
 /// How long the harness waits for the client's sessions to end after its job returned.
-const SETTLE: Duration = Duration::from_secs(10);
+pub(super) const SETTLE: Duration = Duration::from_secs(10);
 
 /// The edge-client cases' state in one scenario.
 #[derive(Default)]
 pub struct EcState {
-    cert: Option<ServerCert>,
+    pub(super) cert: Option<ServerCert>,
     account: Option<Account>,
     smtp: Option<SmtpEdgeServer>,
     pop3: Option<Pop3EdgeServer>,
@@ -33,6 +33,8 @@ pub struct EcState {
     refused_once: BTreeSet<usize>,
     /// The SUT's jobs run so far.
     jobs: usize,
+    /// The IMAP cases' part.
+    pub(super) imap: super::edge_client_imap::ImapState,
 }
 
 impl std::fmt::Debug for EcState {
@@ -44,7 +46,7 @@ impl std::fmt::Debug for EcState {
     }
 }
 
-fn account(w: &mut DirectWorld) -> Account {
+pub(super) fn account(w: &mut DirectWorld) -> Account {
     let corr = w.correlation_id.clone();
     w.ec.account
         .get_or_insert_with(|| Account {
@@ -56,7 +58,7 @@ fn account(w: &mut DirectWorld) -> Account {
 
 /// Where the harness edge server listens: the harness backbone's address (what the SUT can
 /// reach), loopback when that is unspecified.
-fn bind(w: &DirectWorld) -> Result<IpAddr, String> {
+pub(super) fn bind(w: &DirectWorld) -> Result<IpAddr, String> {
     let ip = w.ctx()?.sut.harness_backbone.ip();
     Ok(if ip.is_unspecified() {
         IpAddr::from([127, 0, 0, 1])
@@ -65,19 +67,19 @@ fn bind(w: &DirectWorld) -> Result<IpAddr, String> {
     })
 }
 
-fn cert(text: &str) -> Result<ServerCert, String> {
+pub(super) fn cert(text: &str) -> Result<ServerCert, String> {
     ServerCert::parse(text).ok_or_else(|| {
         format!("unknown certificate {text:?}: good, expired, wrongly named or self-signed")
     })
 }
 
-fn tls(w: &DirectWorld) -> Result<tokio_rustls::TlsAcceptor, String> {
+pub(super) fn tls(w: &DirectWorld) -> Result<tokio_rustls::TlsAcceptor, String> {
     let pki = w.ctx()?.pki.clone();
     acceptor(&pki, w.ec.cert.unwrap_or(ServerCert::Good)).map_err(|e| e.to_string())
 }
 
 /// Runs one job of the SUT's edge client against `server`, and records what it printed.
-async fn trigger(
+pub(super) async fn trigger(
     w: &mut DirectWorld,
     server: std::net::SocketAddr,
     mut vars: Vec<(String, String)>,
@@ -307,6 +309,7 @@ async fn then_abandoned(w: &mut DirectWorld) -> Result<(), String> {
             }
         }
     }
+    seen += super::edge_client_imap::abandoned(w).await?;
     if seen == 0 {
         return Err("the SUT's edge client never connected, so its refusal was not seen".into());
     }
@@ -417,7 +420,7 @@ async fn then_request(w: &mut DirectWorld) -> Result<(), String> {
 // ---- POP3 ----
 
 /// A small plain message for the edge user's mailbox.
-fn plain(subject: &str, body: &str) -> Vec<u8> {
+pub(super) fn plain(subject: &str, body: &str) -> Vec<u8> {
     format!(
         "From: <sender@hisp.direct.test>\r\nTo: <edgeuser@edge.direct.test>\r\nSubject: {subject}\r\nMessage-ID: {}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n{body}\r\n",
         new_message_id("hisp.direct.test")
@@ -449,7 +452,7 @@ fn with_attachments(subject: &str, parts: &[(&str, &str, Vec<u8>)]) -> Vec<u8> {
 
 /// IHE XDM, C-CDA, XHTML and PDF shapes as NIST-EP IMAP/POP 27 lists them: small, synthetic,
 /// and one message above 256 KiB.
-fn content_variety() -> Vec<Vec<u8>> {
+pub(super) fn content_variety() -> Vec<Vec<u8>> {
     let ccda = br#"<?xml version="1.0"?><?xml-stylesheet type="text/xsl" href="CDA.xsl"?><ClinicalDocument xmlns="urn:hl7-org:v3"><title>Referral</title></ClinicalDocument>"#.to_vec();
     let bad_style = br#"<?xml version="1.0"?><?xml-stylesheet type="text/xsl" href="http://nowhere.invalid/missing.xsl"?><ClinicalDocument xmlns="urn:hl7-org:v3"/>"#.to_vec();
     let bad_xhtml = b"<html><body><p>unclosed <b>tags</body>".to_vec();

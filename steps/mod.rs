@@ -12,6 +12,7 @@ pub mod context;
 pub mod discovery;
 pub mod edge;
 pub mod edge_client;
+pub mod edge_client_imap;
 pub mod edge_smtp;
 pub mod hosting;
 pub mod imap;

@@ -49,12 +49,12 @@ fn aimed(f: Fault) -> Result<&'static str, &'static str> {
         Fault::SmtpLenientSequence => "@SMTP11",
         Fault::StarttlsIgnoresArgument => "@SMTP17",
         Fault::OpenRelay => "@SMTP-A3",
-        Fault::EdgeClientAuthInClear => "@SMTP8 or @POP19",
-        Fault::EdgeClientAcceptsBadCertificate => "@SMTP15 or @POP23",
+        Fault::EdgeClientAuthInClear => "@SMTP8 or @POP19 or @IMAP19",
+        Fault::EdgeClientAcceptsBadCertificate => "@SMTP15 or @POP23 or @IMAP23",
         Fault::EdgeClientRepeatsMessageId => "@MT17 or @MT45",
         Fault::EdgeClientNoNotificationRequest => "@MT45 or @MT46",
-        Fault::EdgeClientStopsOnError => "@POP22",
-        Fault::EdgeClientSkipsLarge => "@POP27",
+        Fault::EdgeClientStopsOnError => "@POP22 or @IMAP22",
+        Fault::EdgeClientSkipsLarge => "@POP27 or @IMAP27",
         Fault::EdgeClientSkipsReports => "@MT47",
         Fault::PlainAuthWithoutTls => "@SMTP-A1",
         Fault::DomainBoundBeforeAddressBound => "@D1 or @D3",
@@ -131,6 +131,8 @@ fn aimed(f: Fault) -> Result<&'static str, &'static str> {
         Fault::ImapAcceptBadPassword => "@IMAP17",
         Fault::ImapInboxCaseSensitive => "@IMAP-A3",
         Fault::EarlyTimeoutNotice => "@MT4 or @MT26 or @MT27",
+        Fault::EdgeClientFoldsMailboxCase => "@IMAP21",
+        Fault::EdgeClientNoIdle => "@IMAP25",
     })
 }
 

@@ -15,7 +15,7 @@ pub struct EdgeClientArgs {
     /// The server, ADDR:PORT.
     #[arg(long, env = "DC_EDGE_SERVER")]
     pub server: SocketAddr,
-    /// `smtp` for send; `pop3` for retrieve.
+    /// `smtp` for send; `pop3` or `imap` for retrieve.
     #[arg(long, env = "DC_EDGE_PROTOCOL", default_value = "smtp")]
     pub protocol: String,
     /// The name the server's certificate must carry.
@@ -45,6 +45,12 @@ pub struct EdgeClientArgs {
     /// retrieve: keep each message as N.eml in this folder.
     #[arg(long, env = "DC_EDGE_OUT")]
     pub out: Option<PathBuf>,
+    /// retrieve over imap: only these folders, comma-separated (default: every listed folder).
+    #[arg(long, env = "DC_EDGE_FOLDERS", value_delimiter = ',')]
+    pub folders: Vec<String>,
+    /// retrieve over imap: seconds to wait in IDLE for new mail after reading (0: no IDLE).
+    #[arg(long, env = "DC_EDGE_IDLE_SECS", default_value_t = 0)]
+    pub idle_secs: u64,
     /// Fault switches (`edge-client-*`), as for `hisp`.
     #[arg(long, value_name = "NAME", env = "DC_FAULTS", value_delimiter = ',')]
     pub fault: Vec<String>,
@@ -82,9 +88,19 @@ impl EdgeClientArgs {
             ("retrieve", "pop3") => Action::RetrievePop3 {
                 out: self.out.clone(),
             },
+            ("retrieve", "imap") => Action::RetrieveImap {
+                out: self.out.clone(),
+                folders: self
+                    .folders
+                    .iter()
+                    .map(|f| f.trim().to_string())
+                    .filter(|f| !f.is_empty())
+                    .collect(),
+                idle: std::time::Duration::from_secs(self.idle_secs.min(3600)),
+            },
             (a, p) => {
                 return Err(bad(format!(
-                    "the reference edge client does not do {a} over {p} (send/smtp, retrieve/pop3)"
+                    "the reference edge client does not do {a} over {p} (send/smtp, retrieve/pop3, retrieve/imap)"
                 )));
             }
         };

@@ -2,13 +2,16 @@
 //! for the cases where the SUT plays the edge client (TEST-CATALOGUE §c.5 MT17/45-47, §d.1
 //! SMTP8/15, §d.3 POP19-27). The harness triggers it the way `sut.toml [edge_client]` says
 //! (`direct-conformance edge-client`, with the job in `DC_EDGE_*` variables): it sends through
-//! a submission server with STARTTLS and AUTH PLAIN, or retrieves a POP3 mailbox after STLS.
+//! a submission server with STARTTLS and AUTH PLAIN, or retrieves a POP3 mailbox after STLS or
+//! IMAP folders after STARTTLS (with IDLE for new mail).
 //! It verifies the server's certificate against the anchor it is given, never sends
 //! credentials in clear, gives each message a new Message-ID, and carries on after `-ERR`:
 //! the fault switches `edge-client-*` break exactly one of these.
 
 mod args;
+mod imap;
 mod retrieve;
+mod retrieve_imap;
 mod send;
 mod tls;
 
@@ -52,6 +55,12 @@ pub enum Action {
     },
     /// Read the POP3 mailbox; save each message into `out` when given.
     RetrievePop3 { out: Option<PathBuf> },
+    /// Read the IMAP folders (all listed, or `folders`), then wait up to `idle` in IDLE.
+    RetrieveImap {
+        out: Option<PathBuf>,
+        folders: Vec<String>,
+        idle: Duration,
+    },
 }
 
 /// One job of the edge client.
@@ -104,5 +113,13 @@ pub async fn run(job: &Job) -> Result<Outcome, EdgeClientError> {
             send::run(job, &connector, &spec).await
         }
         Action::RetrievePop3 { out } => retrieve::run(job, &connector, out.as_deref()).await,
+        Action::RetrieveImap { out, folders, idle } => {
+            let spec = retrieve_imap::Spec {
+                out: out.as_deref(),
+                folders,
+                idle: *idle,
+            };
+            retrieve_imap::run(job, &connector, &spec).await
+        }
     }
 }

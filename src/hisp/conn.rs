@@ -131,7 +131,8 @@ impl LineConn {
         }
     }
 
-    /// Reads exactly `n` octets (an IMAP literal), each read bounded by `timeout`.
+    /// Reads exactly `n` octets (an IMAP literal), taking first what is already buffered;
+    /// each read bounded by `timeout`. The caller bounds `n`.
     pub async fn read_exact(&mut self, n: usize, timeout: Duration) -> Result<Vec<u8>, LineError> {
         while self.buf.len() < n {
             let mut chunk = [0u8; 8192];

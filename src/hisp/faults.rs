@@ -120,6 +120,8 @@ pub enum Fault {
     ImapAcceptBadPassword,
     ImapInboxCaseSensitive,
     EarlyTimeoutNotice,
+    EdgeClientFoldsMailboxCase,
+    EdgeClientNoIdle,
 }
 
 impl Fault {
@@ -680,6 +682,16 @@ impl Fault {
             Fault::EarlyTimeoutNotice,
             "early-timeout-notice",
             "sends its timeout DSN at half the processed and dispatched deadlines it declares, before the deadline (MDN-19)",
+        ),
+        (
+            Fault::EdgeClientFoldsMailboxCase,
+            "edge-client-folds-mailbox-case",
+            "the reference edge client upper-cases every IMAP mailbox name, as if each were INBOX (EDGE-15)",
+        ),
+        (
+            Fault::EdgeClientNoIdle,
+            "edge-client-no-idle",
+            "the reference edge client never enters IMAP IDLE, so mail arriving later is not picked up (EDGE-13)",
         ),
     ];
 

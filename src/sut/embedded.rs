@@ -247,6 +247,7 @@ pub fn model(doors: Doors, peer: SocketAddr, dns: SocketAddr, label: String) -> 
             "ecdsa",
             "ipkix",
             "trust-bundle",
+            "imap",
         ]
         .into_iter()
         .chain(doors.imap.map(|_| "imap"))

@@ -8,6 +8,9 @@
 //! certificates) and observe a client's every step, which no mail-server crate offers. They
 //! reuse the HISP's line connection (bounded lines, timeouts, STARTTLS in place).
 
+pub mod imap;
+mod imap_fetch;
+pub mod imap_syntax;
 pub mod pop3;
 pub mod smtp;
 
