@@ -265,26 +265,25 @@ impl SutContainer {
         })
         .await?;
         let (name, tag) = split_image(&spec.image);
-        let mut image = GenericImage::new(name, tag).with_wait_for(WaitFor::Nothing);
+        let image = GenericImage::new(name, tag).with_wait_for(WaitFor::Nothing);
         let ports = spec.ports;
+        // Every door goes to a host port chosen free beforehand: testcontainers publishes
+        // only the explicitly mapped ports once any is mapped, and the DNS door needs UDP and
+        // TCP on one host port (the hosting checks ask one address both ways).
+        let mut host = std::collections::BTreeMap::new();
         for p in [
             Some(ports.backbone),
             ports.submission,
             ports.pop3,
             ports.imap,
             ports.ldap,
+            ports.dns,
         ]
         .into_iter()
         .flatten()
         {
-            image = image.with_exposed_port(p.tcp());
+            host.insert(p, free_udp_tcp_port()?);
         }
-        // The hosting checks ask the SUT's DNS server at one address over UDP and TCP, so both
-        // go to the same host port, chosen free beforehand.
-        let dns_host = match ports.dns {
-            Some(_) => Some(free_udp_tcp_port()?),
-            None => None,
-        };
         let mut request = image
             .with_network(network.name.clone())
             .with_label("org.direct-conformance.run", std::process::id().to_string())
@@ -293,10 +292,11 @@ impl SutContainer {
                 spec.mount.1.clone(),
             ))
             .with_startup_timeout(Duration::from_secs(spec.ready_secs.max(10)));
-        if let (Some(p), Some(h)) = (ports.dns, dns_host) {
-            request = request
-                .with_mapped_port(h, p.tcp())
-                .with_mapped_port(h, p.udp());
+        for (&p, &h) in &host {
+            request = request.with_mapped_port(h, p.tcp());
+            if Some(p) == ports.dns {
+                request = request.with_mapped_port(h, p.udp());
+            }
         }
         for (k, v) in &spec.env {
             request = request.with_env_var(k.clone(), v.clone());
@@ -318,31 +318,20 @@ impl SutContainer {
                 ldap: None,
             },
         };
-        let map = |p: u16| sut.host_port(p);
-        let backbone = map(ports.backbone).await?;
-        let submission = match ports.submission {
-            Some(p) => Some(map(p).await?),
-            None => None,
+        let at = |p: Option<u16>| {
+            p.and_then(|p| host.get(&p))
+                .map(|h| SocketAddr::from(([127, 0, 0, 1], *h)))
         };
-        let pop3 = match ports.pop3 {
-            Some(p) => Some(map(p).await?),
-            None => None,
-        };
-        let imap = match ports.imap {
-            Some(p) => Some(map(p).await?),
-            None => None,
-        };
-        let ldap = match ports.ldap {
-            Some(p) => Some(map(p).await?),
-            None => None,
-        };
+        let backbone = at(Some(ports.backbone))
+            .ok_or_else(|| ContainerError::Docker("the backbone port is not mapped".into()))?;
+        let (submission, pop3, imap) = (at(ports.submission), at(ports.pop3), at(ports.imap));
         sut.mapped = Mapped {
             backbone,
             submission,
             pop3,
             imap,
-            dns: dns_host.map(|h| SocketAddr::from(([127, 0, 0, 1], h))),
-            ldap,
+            dns: at(ports.dns),
+            ldap: at(ports.ldap),
         };
         let deadline = Instant::now() + Duration::from_secs(spec.ready_secs);
         let doors = [
@@ -368,17 +357,6 @@ impl SutContainer {
             }
         }
         Ok(sut)
-    }
-
-    async fn host_port(&self, port: u16) -> Result<SocketAddr, ContainerError> {
-        let Some(c) = &self.container else {
-            return Err(ContainerError::Docker("the container is gone".into()));
-        };
-        let hp = c
-            .get_host_port_ipv4(port.tcp())
-            .await
-            .map_err(|e| ContainerError::Docker(format!("port {port} is not mapped: {e}")))?;
-        Ok(SocketAddr::from(([127, 0, 0, 1], hp)))
     }
 
     /// A mapped port accepts connections as soon as Docker maps it; the door is ready when
