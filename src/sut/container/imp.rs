@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use testcontainers::bollard::Docker;
 use testcontainers::bollard::models::NetworkCreateRequest;
-use testcontainers::bollard::query_parameters::RemoveContainerOptions;
+use testcontainers::bollard::query_parameters::{
+    ListContainersOptionsBuilder, RemoveContainerOptions,
+};
 use testcontainers::core::{IntoContainerPort, Mount, WaitFor};
 use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};
@@ -77,7 +79,22 @@ fn remove_blocking(left: Leftovers) {
 }
 
 async fn remove(d: &Docker, left: &Leftovers) {
-    if let Some(id) = &left.container {
+    let mut ids: Vec<String> = left.container.iter().cloned().collect();
+    // A container still being started when the run was interrupted is not recorded yet; it
+    // is on the run's own network, so that finds it.
+    if let Some(n) = &left.network {
+        let filters = HashMap::from([("network", vec![n.clone()])]);
+        let opts = ListContainersOptionsBuilder::new()
+            .all(true)
+            .filters(&filters)
+            .build();
+        if let Ok(found) = d.list_containers(Some(opts)).await {
+            ids.extend(found.into_iter().filter_map(|c| c.id));
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    for id in &ids {
         let opts = RemoveContainerOptions {
             force: true,
             v: true,
