@@ -847,26 +847,6 @@ async fn inbox_case(w: &mut DirectWorld) -> Result<(), String> {
     regex = r"^(?:the IMAP capabilities list IMAP4rev1, STARTTLS and LOGINDISABLED in clear, and IMAP4rev1 and AUTH=PLAIN after STARTTLS|the SUT completes the IMAP NOOP with OK|the SUT says BYE, completes LOGOUT with OK and closes the connection|TLS is up and the SUT lists its IMAP capabilities again on request|the SUT accepts IMAP AUTHENTICATE PLAIN both ways|IMAP LOGIN is refused in clear and accepted after STARTTLS|the SUT reports EXISTS, FLAGS and UIDVALIDITY and completes SELECT with OK|the fetched bytes are the whole message, the same in every fetch, and reading it marks it seen|each malformed IMAP command is answered BAD|each IMAP command out of state is answered BAD or NO|each IMAP state accepts its own commands, in order, and only those|UIDVALIDITY stays the same, the remaining UIDs are unchanged and the new UID is larger|the SUT answers NO to both and the IMAP session stays not authenticated|over IMAP the old and weak offers are refused and the modern ones accepted|each spelling selects the same mailbox)$"
 )]
 async fn judged(w: &mut DirectWorld) -> Result<(), String> {
-    if w.imap_checks.is_empty() {
-        return Err("no IMAP exchange was checked".into());
-    }
-    let summary: String = w
-        .imap_checks
-        .iter()
-        .map(|(what, p)| match p {
-            None => format!("met:    {what}\n"),
-            Some(why) => format!("FAILED: {what}: {why}\n"),
-        })
-        .collect();
-    w.record("findings", "IMAP expectations", summary);
-    let failed: Vec<String> = w
-        .imap_checks
-        .iter()
-        .filter_map(|(what, p)| p.as_ref().map(|why| format!("{what}: {why}")))
-        .collect();
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(failed.join("; "))
-    }
+    let checks = w.imap_checks.clone();
+    super::verdict::judge_expectations(w, "IMAP", checks)
 }

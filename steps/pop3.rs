@@ -618,26 +618,6 @@ pub(super) fn connector(
     regex = r"^(?:the capabilities list STLS and UIDL in clear, and USER and UIDL after STLS|the SUT answers \+OK|TLS is up|credentials are refused in clear and accepted after STLS|each is answered -ERR|each state accepts only its own commands, and QUIT ends the session|the counts are right, RSET undoes DELE, and deletion happens only at QUIT|the ids are unique and the message keeps its id|the SUT accepts AUTH PLAIN and the session is logged in|the SUT refuses the login and stays in AUTHORIZATION|the old and weak offers are refused and the modern ones accepted)$"
 )]
 async fn judged(w: &mut DirectWorld) -> Result<(), String> {
-    if w.pop3_checks.is_empty() {
-        return Err("no POP3 exchange was checked".into());
-    }
-    let summary: String = w
-        .pop3_checks
-        .iter()
-        .map(|(what, p)| match p {
-            None => format!("met:    {what}\n"),
-            Some(why) => format!("FAILED: {what}: {why}\n"),
-        })
-        .collect();
-    w.record("findings", "POP3 expectations", summary);
-    let failed: Vec<String> = w
-        .pop3_checks
-        .iter()
-        .filter_map(|(what, p)| p.as_ref().map(|why| format!("{what}: {why}")))
-        .collect();
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(failed.join("; "))
-    }
+    let checks = w.pop3_checks.clone();
+    super::verdict::judge_expectations(w, "POP3", checks)
 }

@@ -66,30 +66,8 @@ pub(super) fn expect(w: &mut DirectWorld, what: impl Into<String>, problem: Opti
 
 /// The summary of the expectations, and the failure naming each one that was not met.
 pub(super) fn judge(w: &mut DirectWorld) -> Result<(), String> {
-    if w.smtp.checks.is_empty() {
-        return Err("no SMTP exchange was checked".into());
-    }
-    let summary: String = w
-        .smtp
-        .checks
-        .iter()
-        .map(|(what, p)| match p {
-            None => format!("met:    {what}\n"),
-            Some(why) => format!("FAILED: {what}: {why}\n"),
-        })
-        .collect();
-    w.record("findings", "SMTP expectations", summary);
-    let failed: Vec<String> = w
-        .smtp
-        .checks
-        .iter()
-        .filter_map(|(what, p)| p.as_ref().map(|why| format!("{what}: {why}")))
-        .collect();
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(failed.join("; "))
-    }
+    let checks = w.smtp.checks.clone();
+    super::verdict::judge_expectations(w, "SMTP", checks)
 }
 
 fn door_addr(ctx: &RunContext, door: Door) -> Result<std::net::SocketAddr, String> {

@@ -557,3 +557,32 @@ async fn audit(w: &mut DirectWorld, what: String) -> Result<(), String> {
         .await;
     }
 }
+
+/// A door area's expectations (what was expected, what went wrong if it did): recorded as one
+/// finding, and the step fails with those not met.
+pub(super) fn judge_expectations(
+    w: &mut DirectWorld,
+    area: &str,
+    checks: Vec<(String, Option<String>)>,
+) -> Result<(), String> {
+    if checks.is_empty() {
+        return Err(format!("no {area} exchange was checked"));
+    }
+    let summary: String = checks
+        .iter()
+        .map(|(what, p)| match p {
+            None => format!("met:    {what}\n"),
+            Some(why) => format!("FAILED: {what}: {why}\n"),
+        })
+        .collect();
+    w.record("findings", format!("{area} expectations"), summary);
+    let failed: Vec<String> = checks
+        .iter()
+        .filter_map(|(what, p)| p.as_ref().map(|why| format!("{what}: {why}")))
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("; "))
+    }
+}

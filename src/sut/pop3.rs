@@ -195,17 +195,8 @@ impl Session {
         let tls = super::submission::client_handshake(connector, name, plain, self.timeout)
             .await
             .map_err(|e| self.err(e))?;
-        let (_, conn) = tls.get_ref();
-        let version = conn
-            .protocol_version()
-            .map(|v| format!("{v:?}"))
-            .unwrap_or_default();
-        let suite = conn
-            .negotiated_cipher_suite()
-            .map(|s| format!("{:?}", s.suite()))
-            .unwrap_or_default();
         self.transcript
-            .push_str(&format!("# TLS established ({version}, {suite})\n"));
+            .push_str(&super::submission::established(&tls));
         self.io = Some(BufReader::new(Box::new(tls) as Box<dyn Io>));
         self.tls = true;
         Ok(st)
@@ -228,10 +219,8 @@ impl Session {
             .ok_or_else(|| self.err("session closed"))?
             .into_inner();
         let answer = super::tlsprobe::probe(&mut plain, probe, name, self.timeout).await;
-        self.transcript.push_str(&format!(
-            "# ClientHello: {} (suites {:04X?}) -> {answer:?}\n",
-            probe.label, probe.suites
-        ));
+        self.transcript
+            .push_str(&super::tlsprobe::note(probe, &answer));
         Ok(Some(answer))
     }
 

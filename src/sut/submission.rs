@@ -249,10 +249,8 @@ impl Session {
             .ok_or_else(|| self.err("session closed"))?
             .into_inner();
         let answer = super::tlsprobe::probe(&mut plain, probe, name, self.timeout).await;
-        self.transcript.push_str(&format!(
-            "# ClientHello: {} (suites {:04X?}) -> {answer:?}\n",
-            probe.label, probe.suites
-        ));
+        self.transcript
+            .push_str(&super::tlsprobe::note(probe, &answer));
         Ok(Some(answer))
     }
 }
@@ -296,6 +294,20 @@ where
         .await
         .map_err(|_| "TLS handshake timed out".to_string())?
         .map_err(|e| format!("TLS handshake: {e}"))
+}
+
+/// The transcript line for an established client TLS session: version and cipher suite.
+pub(crate) fn established<S>(tls: &tokio_rustls::client::TlsStream<S>) -> String {
+    let (_, conn) = tls.get_ref();
+    let version = conn
+        .protocol_version()
+        .map(|v| format!("{v:?}"))
+        .unwrap_or_default();
+    let suite = conn
+        .negotiated_cipher_suite()
+        .map(|s| format!("{:?}", s.suite()))
+        .unwrap_or_default();
+    format!("# TLS established ({version}, {suite})\n")
 }
 
 fn fail(addr: SocketAddr, message: impl Into<String>) -> SessionError {

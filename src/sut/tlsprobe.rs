@@ -163,3 +163,11 @@ mod tests {
         assert_eq!(&h[9..11], &[0x03, 0x01]);
     }
 }
+
+/// The transcript line for a probe and the server's answer to it.
+pub fn note(probe: &Probe, answer: &Answer) -> String {
+    format!(
+        "# ClientHello: {} (suites {:04X?}) -> {answer:?}\n",
+        probe.label, probe.suites
+    )
+}
