@@ -148,6 +148,14 @@ pub async fn probe<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
+/// The transcript line for a probe and the server's answer to it.
+pub fn note(probe: &Probe, answer: &Answer) -> String {
+    format!(
+        "# ClientHello: {} (suites {:04X?}) -> {answer:?}\n",
+        probe.label, probe.suites
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,12 +170,4 @@ mod tests {
         assert_eq!(hs_len + 4, record_len);
         assert_eq!(&h[9..11], &[0x03, 0x01]);
     }
-}
-
-/// The transcript line for a probe and the server's answer to it.
-pub fn note(probe: &Probe, answer: &Answer) -> String {
-    format!(
-        "# ClientHello: {} (suites {:04X?}) -> {answer:?}\n",
-        probe.label, probe.suites
-    )
 }
