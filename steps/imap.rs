@@ -782,11 +782,7 @@ async fn tls_policy(w: &mut DirectWorld) -> Result<(), String> {
     for p in tlsprobe::WEAK {
         let mut s = connect(w).await?;
         let answer = s.starttls_probe(p, &name).await.map_err(e)?;
-        let problem = match &answer {
-            Some(a) if a.refused() => None,
-            Some(a) => Some(format!("answered {a:?}")),
-            None => Some("STARTTLS refused, so nothing could be offered".into()),
-        };
+        let problem = tlsprobe::weak_offer_problem(answer.as_ref(), "STARTTLS");
         expect(w, &format!("{} is refused", p.label), problem);
         keep(w, &format!("ClientHello: {}", p.label), &s);
     }

@@ -22,11 +22,7 @@ async fn tls_policy(w: &mut DirectWorld) -> Result<(), String> {
             .starttls_probe(p, &name)
             .await
             .map_err(|e| e.to_string())?;
-        let problem = match &answer {
-            Some(a) if a.refused() => None,
-            Some(a) => Some(format!("answered {a:?}")),
-            None => Some("STARTTLS refused, so nothing could be offered".into()),
-        };
+        let problem = tlsprobe::weak_offer_problem(answer.as_ref(), "STARTTLS");
         w.record(
             "smtp",
             format!("ClientHello: {}", p.label),

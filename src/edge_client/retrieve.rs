@@ -42,7 +42,8 @@ pub async fn run(
     }
 }
 
-fn header(message: &[u8], name: &str) -> Option<String> {
+/// A header field of a retrieved message (first occurrence, name in any case).
+pub(super) fn header(message: &[u8], name: &str) -> Option<String> {
     let text = String::from_utf8_lossy(message);
     let head = text.split("\r\n\r\n").next().unwrap_or("");
     head.split("\r\n").find_map(|l| {

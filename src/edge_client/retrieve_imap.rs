@@ -137,17 +137,6 @@ pub(super) fn fetched(r: &Reply) -> Vec<Fetched> {
         .collect()
 }
 
-fn header(message: &[u8], name: &str) -> Option<String> {
-    let text = String::from_utf8_lossy(message);
-    let head = text.split("\r\n\r\n").next().unwrap_or("");
-    head.split("\r\n").find_map(|l| {
-        let (n, v) = l.split_once(':')?;
-        n.trim()
-            .eq_ignore_ascii_case(name)
-            .then(|| v.trim().to_string())
-    })
-}
-
 async fn talk(
     job: &Job,
     connector: &tokio_rustls::TlsConnector,
@@ -301,7 +290,7 @@ async fn fetch_from(
         got.push(Retrieved {
             number: uid as usize,
             octets: message.len(),
-            message_id: header(&message, "Message-ID"),
+            message_id: super::retrieve::header(&message, "Message-ID"),
         });
     }
     Ok(Some(last))

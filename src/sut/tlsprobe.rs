@@ -156,6 +156,16 @@ pub fn note(probe: &Probe, answer: &Answer) -> String {
     )
 }
 
+/// What is wrong with a weak probe's outcome (`None`: the server refused it, as it must);
+/// `upgrade` names the command that was refused when no probe could be sent.
+pub fn weak_offer_problem(answer: Option<&Answer>, upgrade: &str) -> Option<String> {
+    match answer {
+        Some(a) if a.refused() => None,
+        Some(a) => Some(format!("answered {a:?}")),
+        None => Some(format!("{upgrade} refused, so nothing could be offered")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
